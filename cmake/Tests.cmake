@@ -1,6 +1,7 @@
 # Tests.
 #  tests/unit/<dir>/<mod>.c  -> cmocka executable unit_<dir>_<mod>, label "unit";
-#                               links libamtp and <dir>_core when that exists.
+#                               links libamtp and <top>_core when that exists
+#                               (<top> = first folder of <dir>, e.g. amtsim).
 #  tests/integration/*.sh     -> label "integration"; run with the build dir
 #                               in AMTP_BUILD and the source dir in AMTP_SRC.
 #  fuzz/corpus/<name>/        -> replayed through fuzz/fuzz_<name>.c, label "corpus".
@@ -14,11 +15,12 @@ foreach(src ${AMTP_UNIT_TESTS})
 	get_filename_component(dir ${rel} DIRECTORY)
 	get_filename_component(mod ${rel} NAME_WE)
 	string(REPLACE "/" "_" dirname "${dir}")
+	string(REGEX REPLACE "/.*" "" top "${dir}")
 	set(name unit_${dirname}_${mod})
 	add_executable(${name} ${src})
 	target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src/lib ${PROJECT_SOURCE_DIR}/src/${dir})
-	if(TARGET ${dir}_core)
-		target_link_libraries(${name} PRIVATE ${dir}_core)
+	if(TARGET ${top}_core)
+		target_link_libraries(${name} PRIVATE ${top}_core)
 	endif()
 	target_link_libraries(${name} PRIVATE amtp PkgConfig::CMOCKA)
 	target_compile_definitions(${name} PRIVATE
