@@ -14,6 +14,7 @@ fuzz) args=(-DCMAKE_BUILD_TYPE=Debug -DAMTP_FUZZ=ON -DCMAKE_C_COMPILER=clang) ;;
 *) echo "usage: $0 release|asan|fuzz" >&2; exit 2 ;;
 esac
 bdir="$top/build/$kind"
+mkdir -p "$top/build"
 cmake -S "$top" -B "$bdir" -G "Unix Makefiles" "${args[@]}" >"$bdir.cmake.log" 2>&1 ||
 	{ mkdir -p "$top/build"; cmake -S "$top" -B "$bdir" "${args[@]}"; exit 1; }
 cmake --build "$bdir" -j "$jobs" >"$bdir.build.log" 2>&1 || {
