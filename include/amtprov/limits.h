@@ -43,4 +43,43 @@
 #define AMTP_OTP_MAX			32
 #define AMTP_OTP_LEN			24	/* DESIGN.md: 24 printable chars */
 
+/* Site database (src/amtprovd/store).  Longest store URI; PostgreSQL schema
+ * name (an identifier, NAMEDATALEN - 1); SQLite busy timeout (ms) before a
+ * locked database gives AMTP_E_BUSY. */
+#define AMTP_STORE_URI_MAX		1024
+#define AMTP_STORE_SCHEMA_MAX		63
+#define AMTP_STORE_BUSY_TIMEOUT_MS	10000
+/* Text columns: SMBIOS UUID in canonical form (8-4-4-4-12); host name label
+ * (RFC 1035: 63) and FQDN (253); an IPv6 address with zone in text (45 +
+ * zone); short names (step, actor, action, profile, account, setting key);
+ * one-line free text (reasons, details, subjects); a lease owner id; a
+ * credential/token hash ("sha256:" + 64 hex, or a crypt-style string); a
+ * firmware root hash (SHA-512: 128 hex digits); firmware version strings. */
+#define AMTP_STORE_UUID_LEN		36
+#define AMTP_STORE_HOSTNAME_MAX		63
+#define AMTP_STORE_FQDN_MAX		253
+#define AMTP_STORE_ADDR_MAX		63
+#define AMTP_STORE_NAME_MAX		64
+#define AMTP_STORE_TEXT_MAX		512
+#define AMTP_STORE_OWNER_MAX		128
+#define AMTP_STORE_HASH_MAX		160
+#define AMTP_STORE_HASH_HEX_MAX		128
+#define AMTP_STORE_VERSION_MAX		32
+/* Firmware certificate hashes per device (AMT 11+ holds about 25 defaults
+ * plus user-added ones). */
+#define AMTP_STORE_FW_HASHES_MAX	40
+/* Certificates: serial (20 bytes by RFC 5280 = 40 hex, with headroom), one
+ * PEM certificate. */
+#define AMTP_STORE_SERIAL_MAX		64
+#define AMTP_STORE_PEM_MAX		(16 * 1024)
+/* Directory accounts: container DN, SPNs per account (AMT needs 4: HTTP/ on
+ * 16992 and 16993, for the FQDN and the short name), one SPN. */
+#define AMTP_STORE_DN_MAX		1024
+#define AMTP_STORE_SPNS_MAX		8
+#define AMTP_STORE_SPN_MAX		300
+/* Lists: default and largest page; longest lease or requeue delay (s). */
+#define AMTP_STORE_LIST_DEFAULT		100
+#define AMTP_STORE_LIST_MAX		1000
+#define AMTP_STORE_LEASE_MAX		86400
+
 #endif
