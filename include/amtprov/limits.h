@@ -82,4 +82,18 @@
 #define AMTP_STORE_LIST_MAX		1000
 #define AMTP_STORE_LEASE_MAX		86400
 
+/* Sealed secrets (secret.h): 'A' 'S' version, a 12-byte GCM nonce (the size
+ * GCM is designed for), the ciphertext and a full 16-byte tag. */
+#define AMTP_SEAL_NONCE_LEN		12
+#define AMTP_SEAL_TAG_LEN		16
+#define AMTP_SEAL_OVERHEAD		(3 + AMTP_SEAL_NONCE_LEN + AMTP_SEAL_TAG_LEN)
+#define AMTP_SEALED_MAX			(AMTP_SEAL_OVERHEAD + AMTP_SECRET_MAX)
+
+/* Configuration files, limits that inih imposes or that lists need:
+ * inih copies a section name into a 50-byte array and silently cuts it,
+ * so we refuse names longer than this before inih sees them. */
+#define AMTP_CONF_SECTION_MAX		48
+/* Items in one comma-separated LIST value. */
+#define AMTP_CONF_LIST_MAX		64
+
 #endif

@@ -11,6 +11,8 @@
  * authenticated data (AAD) that names what the secret is ("device 12 admin
  * v3"), so that a sealed value moved to another row fails to open.
  * Sealed form (bytes): 'A' 'S' 1 (version) | nonce[12] | ciphertext | tag[16].
+ * The GCM additional data is the three header bytes followed by the AAD text,
+ * so the version byte is authenticated too.  Lengths: AMTP_SEAL_* in limits.h.
  */
 #ifndef AMTPROV_SECRET_H
 #define AMTPROV_SECRET_H
