@@ -96,4 +96,33 @@
 /* Items in one comma-separated LIST value. */
 #define AMTP_CONF_LIST_MAX		64
 
+/* PKI (enroll, simulator): longest chain accepted (leaf + intermediates +
+ * root), as rpki-client's MAX_CERT_DEPTH; largest PEM chain file, PKCS#12
+ * file and certificate request read; longest DNS name (RFC 1035). */
+#define AMTP_MAX_CHAIN_DEPTH		8
+#define AMTP_PKI_PEM_MAX		(256 * 1024)
+#define AMTP_PKI_P12_MAX		(256 * 1024)
+#define AMTP_CSR_MAX			(16 * 1024)
+#define AMTP_DNS_NAME_MAX		253
+/* RSA sizes: AMT web-server keys are exactly 2048 bits (older firmware
+ * rejects larger keys); other certificates may use up to 4096. */
+#define AMTP_RSA_AMT_BITS		2048
+#define AMTP_RSA_MAX_BITS		4096
+/* Validity of issued certificates, days: site root, intermediate, leaves. */
+#define AMTP_CA_ROOT_DAYS		(20 * 365)
+#define AMTP_CA_INTER_DAYS		(10 * 365)
+#define AMTP_CA_LEAF_DAYS		(2 * 365)
+
+/* IPC frames (signer channel): one frame holds at most a CSR or a chain. */
+#define AMTP_IPC_FRAME_MAX		(64 * 1024)
+
+/* Directory: longest DN, LDAP URI, attribute or class name, and number of
+ * configured object classes. */
+#define AMTP_DIR_DN_MAX			1024
+#define AMTP_DIR_URI_MAX		512
+#define AMTP_DIR_NAME_MAX		64
+#define AMTP_DIR_CLASSES_MAX		8
+/* Directory account passwords (random, escrowed): characters. */
+#define AMTP_DIR_PASSWORD_LEN		32
+
 #endif
