@@ -43,6 +43,64 @@
 #define AMTP_OTP_MAX			32
 #define AMTP_OTP_LEN			24	/* DESIGN.md: 24 printable chars */
 
+/* PKI (enroll, simulator): longest chain accepted (leaf + intermediates +
+ * root), as rpki-client's MAX_CERT_DEPTH; largest PEM chain file, PKCS#12
+ * file and certificate request read; longest DNS name (RFC 1035). */
+#define AMTP_MAX_CHAIN_DEPTH		8
+#define AMTP_PKI_PEM_MAX		(256 * 1024)
+#define AMTP_PKI_P12_MAX		(256 * 1024)
+#define AMTP_CSR_MAX			(16 * 1024)
+#define AMTP_DNS_NAME_MAX		253
+/* RSA sizes: AMT web-server keys are exactly 2048 bits (older firmware
+ * rejects larger keys); other certificates may use up to 4096. */
+#define AMTP_RSA_AMT_BITS		2048
+#define AMTP_RSA_MAX_BITS		4096
+/* Validity of issued certificates, days: site root, intermediate, leaves. */
+#define AMTP_CA_ROOT_DAYS		(20 * 365)
+#define AMTP_CA_INTER_DAYS		(10 * 365)
+#define AMTP_CA_LEAF_DAYS		(2 * 365)
+
+/* IPC frames (signer channel): one frame holds at most a CSR or a chain. */
+#define AMTP_IPC_FRAME_MAX		(64 * 1024)
+
+/* Directory: longest DN, LDAP URI, attribute or class name, and number of
+ * configured object classes. */
+#define AMTP_DIR_DN_MAX			1024
+#define AMTP_DIR_URI_MAX		512
+#define AMTP_DIR_NAME_MAX		64
+#define AMTP_DIR_CLASSES_MAX		8
+/* Directory account passwords (random, escrowed): characters. */
+#define AMTP_DIR_PASSWORD_LEN		32
+
+/* HTTP Digest (spec 5.2).  A whole WWW-Authenticate / Authorization value
+ * (AMT's challenge is about 120 bytes, a client's answer about 350), one
+ * parameter value (realm is "Digest:" + 32 hex; cnonces are up to 48 chars),
+ * and the parameter count (a full RFC 7616 answer has 11). */
+#define AMTP_DIGEST_HEADER_MAX		4096
+#define AMTP_DIGEST_VALUE_MAX		256
+#define AMTP_DIGEST_PARAMS_MAX		16
+/* Server-side nonces: life of a nonce before it is answered with stale=true
+ * (seconds), and the number of nonces whose highest nc is remembered by one
+ * nonce manager (about 100 bytes each; oldest-used is evicted first). */
+#define AMTP_DIGEST_NONCE_LIFETIME	300
+#define AMTP_DIGEST_NONCE_TABLE		16384
+#define AMTP_DIGEST_NONCE_TABLE_MAX	(1u << 22)
+
+/* XML / SOAP (spec 5.3).  Largest envelope we parse (AMT's own replies are
+ * under 64 KiB; a Pull of many certificates is the largest we expect), the
+ * deepest element nesting (a nested EPR in a Selector of a ResourceCreated
+ * reply is 13 levels deep), the longest text of one element (a certificate
+ * or CRL in base64), and the element count of one document. */
+#define AMTP_MAX_SOAP_SIZE		(1024 * 1024)
+#define AMTP_MAX_XML_DEPTH		32
+#define AMTP_MAX_XML_TEXT		(256 * 1024)
+#define AMTP_MAX_XML_ELEMENTS		20000
+/* WS-Management: selectors in one SelectorSet, properties of one instance or
+ * method element, instances in one Pull reply. */
+#define AMTP_WSMAN_MAX_SELECTORS	16
+#define AMTP_WSMAN_MAX_PROPS		512
+#define AMTP_WSMAN_MAX_ITEMS		1024
+
 /* Site database (src/amtprovd/store).  Longest store URI; PostgreSQL schema
  * name (an identifier, NAMEDATALEN - 1); SQLite busy timeout (ms) before a
  * locked database gives AMTP_E_BUSY. */
@@ -93,36 +151,91 @@
  * inih copies a section name into a 50-byte array and silently cuts it,
  * so we refuse names longer than this before inih sees them. */
 #define AMTP_CONF_SECTION_MAX		48
+/* Distinct sections in one file (Wi-Fi profiles and setup credentials are a
+ * few dozen at most), and keys in one schema: both bound the value table. */
+#define AMTP_CONF_SECTIONS_MAX		256
+#define AMTP_CONF_SCHEMA_MAX		512
 /* Items in one comma-separated LIST value. */
 #define AMTP_CONF_LIST_MAX		64
 
-/* PKI (enroll, simulator): longest chain accepted (leaf + intermediates +
- * root), as rpki-client's MAX_CERT_DEPTH; largest PEM chain file, PKCS#12
- * file and certificate request read; longest DNS name (RFC 1035). */
-#define AMTP_MAX_CHAIN_DEPTH		8
-#define AMTP_PKI_PEM_MAX		(256 * 1024)
-#define AMTP_PKI_P12_MAX		(256 * 1024)
-#define AMTP_CSR_MAX			(16 * 1024)
-#define AMTP_DNS_NAME_MAX		253
-/* RSA sizes: AMT web-server keys are exactly 2048 bits (older firmware
- * rejects larger keys); other certificates may use up to 4096. */
-#define AMTP_RSA_AMT_BITS		2048
-#define AMTP_RSA_MAX_BITS		4096
-/* Validity of issued certificates, days: site root, intermediate, leaves. */
-#define AMTP_CA_ROOT_DAYS		(20 * 365)
-#define AMTP_CA_INTER_DAYS		(10 * 365)
-#define AMTP_CA_LEAF_DAYS		(2 * 365)
+/* MEI / AMTHI (spec 1.1, 1.2).  The largest message the transport will read:
+ * the read buffer must hold max_msg_length bytes, and a driver or a
+ * simulator that advertises more than this is refused as a protocol error. */
+#define AMTP_MEI_MSG_CAP		65536
+/* max_msg_length the simulator advertises for the AMTHI client (the value
+ * real firmware reports for AMTHI, and the one the umockdev notes use). */
+#define AMTP_MEI_SIM_MAX_MSG		4160
+/* Connect retries on EBUSY (rpc-go: up to 8 for the AMTHI client). */
+#define AMTP_MEI_BUSY_RETRIES		8
+/* Default time a response may take before the transport gives up (ms). */
+#define AMTP_MEI_TIMEOUT_MS		10000
+/* GetCodeVersions: at most 50 entries, 20-byte description and version
+ * strings, a 65-byte BIOS version (spec 1.5). */
+#define AMTP_AMTHI_VERSIONS_MAX		50
+#define AMTP_AMTHI_VSTRING_LEN		20
+#define AMTP_AMTHI_BIOS_LEN		65
+/* EnumerateHashHandles: current firmware holds at most 33 entries (spec
+ * 1.4); the decoder accepts up to 64 so that a larger table is read, not
+ * refused. */
+#define AMTP_AMTHI_HASH_HANDLES_MAX	64
+/* GetCertificateHashEntry: 64-byte hash field, name of at most 32
+ * characters plus an optional NUL on the wire (spec 1.7). */
+#define AMTP_AMTHI_HASH_LEN_MAX		64
+#define AMTP_AMTHI_HASH_NAME_MAX	32
+/* DNS suffixes and FQDNs (RFC 1035: 255 octets on the wire, 253 as text). */
+#define AMTP_AMTHI_FQDN_MAX		253
+/* GetLocalSystemAccount: two 33-byte NUL-terminated fields (spec 1.4). */
+#define AMTP_AMTHI_ACCOUNT_FIELD	33
+/* GetSecurityParameters: 17 u32 values (spec 1.4). */
+#define AMTP_AMTHI_SECURITY_WORDS	17
 
-/* IPC frames (signer channel): one frame holds at most a CSR or a chain. */
-#define AMTP_IPC_FRAME_MAX		(64 * 1024)
+/* amtsim: devices in one fleet, size of one flash file (the network side
+ * stores certificates and keys there), size of a fleet description. */
+#define AMTP_SIM_DEVICES_MAX		65535
+#define AMTP_SIM_FLASH_MAX		(4 * 1024 * 1024)
+#define AMTP_SIM_FLEET_FILE_MAX		(1024 * 1024)
+/* Custom trusted root hashes given at fleet creation. */
+#define AMTP_SIM_TRUST_ROOTS_MAX	16
+/* Concurrent MEI connections to one simulated device. */
+#define AMTP_SIM_MEI_CONN_MAX		4
+/* Provisioning period: default 24 h (spec 6), configurable down to 1 s. */
+#define AMTP_SIM_PROV_PERIOD_DEFAULT	(24 * 3600)
 
-/* Directory: longest DN, LDAP URI, attribute or class name, and number of
- * configured object classes. */
-#define AMTP_DIR_DN_MAX			1024
-#define AMTP_DIR_URI_MAX		512
-#define AMTP_DIR_NAME_MAX		64
-#define AMTP_DIR_CLASSES_MAX		8
-/* Directory account passwords (random, escrowed): characters. */
-#define AMTP_DIR_PASSWORD_LEN		32
+/* Site server HTTPS API (role site).  Request bodies: an authenticated
+ * agent or admin may send up to AMTP_SITE_BODY_MAX (a state message with
+ * AMTP_SITE_CERT_HASHES_MAX hashes is about 12 KiB); registration, which
+ * only holds the enrolment secret, gets AMTP_SITE_BODY_PREAUTH_MAX. */
+#define AMTP_SITE_BODY_MAX		(64 * 1024)
+#define AMTP_SITE_BODY_PREAUTH_MAX	4096
+/* Deepest JSON nesting accepted in a request (the state message is 3:
+ * object > cert_hashes array > hash object). */
+#define AMTP_SITE_JSON_DEPTH_MAX	4
+/* Members of one request object (unknown members are refused anyway). */
+#define AMTP_SITE_JSON_MEMBERS_MAX	32
+/* Firmware certificate hashes in one state message (AMT holds about 30). */
+#define AMTP_SITE_CERT_HASHES_MAX	64
+/* A Bearer token in an Authorization header (ours are 43 + a name). */
+#define AMTP_SITE_TOKEN_MAX		160
+/* Random bytes in an agent or admin token (base64url: 43 characters). */
+#define AMTP_SITE_TOKEN_BYTES		32
+/* Request path (the API's longest is under 80 bytes). */
+#define AMTP_SITE_URL_MAX		256
+/* Free-text reasons an admin gives to an action. */
+#define AMTP_SITE_REASON_MAX		256
+/* MHD per-connection memory (request line, headers, response headers). */
+#define AMTP_SITE_CONN_MEMORY		(32 * 1024)
+/* Kernel listen queue for bursts of agents connecting at once. */
+#define AMTP_SITE_LISTEN_BACKLOG	1024
+/* The enrolment secret file: at least 16 and at most 256 bytes of text. */
+#define AMTP_SITE_ENROL_SECRET_MIN	16
+#define AMTP_SITE_ENROL_SECRET_MAX	256
+/* Jobs scanned per /metrics refresh for step histograms, and the least
+ * time between two refreshes (seconds). */
+#define AMTP_SITE_METRICS_JOBS_MAX	100000
+#define AMTP_SITE_METRICS_REFRESH	5
+/* Site API fields: an AMT version, build or SKU text ("16.1.25"), and the
+ * friendly name of a firmware certificate hash. */
+#define AMTP_SITE_VERSION_MAX		32
+#define AMTP_SITE_HASH_NAME_MAX		64
 
 #endif
