@@ -46,14 +46,16 @@
 	X(DEPTH,      33, "nesting too deep")					\
 	X(DENIED,     34, "operation not permitted")			\
 	X(MISMATCH,   35, "values do not match")				\
-	X(NOTIMPL,    36, "not implemented yet")
+	X(NOTIMPL,    36, "not implemented yet")				\
+	X(STALE,      37, "Digest nonce expired (stale)")			\
+	X(REPLAY,     38, "Digest nonce count replayed")
 
 enum amtp_err {
 	AMTP_OK = 0,
 #define AMTP_ERR_ENUM(name, num, msg) AMTP_E_##name = -(num),
 	AMTP_ERRORS(AMTP_ERR_ENUM)
 #undef AMTP_ERR_ENUM
-	AMTP_E__MAX = -37
+	AMTP_E__MAX = -39
 };
 
 /* A person's description of r ("out of memory"); never NULL. */
