@@ -100,6 +100,9 @@
 #define AMTP_WSMAN_MAX_SELECTORS	16
 #define AMTP_WSMAN_MAX_PROPS		512
 #define AMTP_WSMAN_MAX_ITEMS		1024
+/* Memory one parsed envelope may take (its arena): a bound on what a
+ * hostile document can make us allocate, well above 8x the largest input. */
+#define AMTP_WSMAN_ARENA_MAX		(16u * 1024 * 1024)
 
 /* Site database (src/amtprovd/store).  Longest store URI; PostgreSQL schema
  * name (an identifier, NAMEDATALEN - 1); SQLite busy timeout (ms) before a
@@ -212,8 +215,8 @@
 #define AMTP_SITE_JSON_DEPTH_MAX	4
 /* Members of one request object (unknown members are refused anyway). */
 #define AMTP_SITE_JSON_MEMBERS_MAX	32
-/* Firmware certificate hashes in one state message (AMT holds about 30). */
-#define AMTP_SITE_CERT_HASHES_MAX	64
+/* Firmware certificate hashes in one state message: what the store keeps. */
+#define AMTP_SITE_CERT_HASHES_MAX	AMTP_STORE_FW_HASHES_MAX
 /* A Bearer token in an Authorization header (ours are 43 + a name). */
 #define AMTP_SITE_TOKEN_MAX		160
 /* Random bytes in an agent or admin token (base64url: 43 characters). */

@@ -1,0 +1,342 @@
+/*
+ * amtprov - site/api_agent.c: the agent endpoints (role site), steps 1-4
+ * of DESIGN.md from the site's side.
+ *
+ *   POST /api/v1/agents/register   (enrolment secret)
+ *   GET  /api/v1/agents/policy     (agent token)
+ *   POST /api/v1/agents/otp        (agent token)
+ *   POST /api/v1/agents/state      (agent token)
+ *
+ * Every call is idempotent: registering again keeps the device (and
+ * replaces the agent's token), the same OTP or state message again changes
+ * nothing, and the provisioning job is queued once.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "amtprov/conf.h"
+#include "amtprov/err.h"
+#include "amtprov/limits.h"
+#include "amtprov/log.h"
+#include "amtprov/str.h"
+
+#include "site/api.h"
+#include "site/auth.h"
+#include "site/httpd.h"
+#include "site/requests.h"
+#include "site/site.h"
+#include "store/store.h"
+
+void
+site_api_register(struct site_req *req)
+{
+	struct site_register_req in;
+	struct amtp_device_in di;
+	struct amtp_store *st = NULL;
+	struct site_err e;
+	char rnd[SITE_TOKEN_RANDOM_SIZE];
+	char token[AMTP_STORE_NAME_MAX + 1 + SITE_TOKEN_RANDOM_SIZE];
+	char hash[SITE_CRED_HASH_SIZE];
+	char fqdn[AMTP_DNS_NAME_MAX + 1];
+	const char *dom;
+	int64_t dev_id = 0, agent_row = 0;
+	int created = 0, r;
+	json_t *j;
+
+	memset(&e, 0, sizeof(e));
+	if (site_parse_register(req->body, req->body_len, &in, &e) != 0) {
+		site_reply_err(req, &e);
+		return;
+	}
+	/* the FQDN: as given, else HOST.domain, else HOST.oob.dns_domain */
+	fqdn[0] = '\0';
+	dom = in.domain[0] != '\0' ? in.domain :
+	    amtp_conf_str(req->site->conf, "oob", "dns_domain");
+	if (in.fqdn[0] != '\0')
+		amtp_strlcpy(fqdn, in.fqdn, sizeof(fqdn));
+	else if (dom != NULL && (size_t)snprintf(fqdn, sizeof(fqdn), "%s.%s",
+	    in.hostname, dom) >= sizeof(fqdn)) {
+		site_reply_errf(req, 400, "invalid_field", "hostname",
+		    "hostname: hostname.domain is longer than %d bytes",
+		    AMTP_DNS_NAME_MAX);
+		return;
+	}
+	if ((r = site_auth_token_random(rnd, sizeof(rnd))) != 0) {
+		site_reply_store_err(req, r, "token");
+		return;
+	}
+	if ((size_t)snprintf(token, sizeof(token), "%s.%s", in.smbios_uuid,
+	    rnd) >= sizeof(token) ||
+	    (r = site_auth_agent_cred_hash(token, strlen(token), hash)) != 0) {
+		site_reply_store_err(req, AMTP_E_INTERNAL, "token");
+		goto out;
+	}
+	memset(&di, 0, sizeof(di));
+	di.uuid = in.smbios_uuid;
+	di.hostname = in.hostname;
+	di.fqdn = fqdn;
+	st = site_req_store(req);
+	if ((r = amtp_store_device_upsert(st, &di, &dev_id, &created)) != 0) {
+		site_reply_store_err(req, r, "device upsert");
+		goto out;
+	}
+	if ((r = amtp_store_agent_put(st, in.smbios_uuid, hash, dev_id,
+	    &agent_row)) != 0) {
+		site_reply_store_err(req, r, "agent put");
+		goto out;
+	}
+	log_info("dev %lld: agent %s registered from %s%s", (long long)dev_id,
+	    in.smbios_uuid, req->peer, created ? " (new device)" : "");
+	j = json_pack("{s:s, s:I, s:s, s:b}", "agent_id", in.smbios_uuid,
+	    "device_id", (json_int_t)dev_id, "agent_token", token,
+	    "new_device", created);
+	req->sensitive = 1;
+	site_reply_json(req, created ? 201 : 200, j);
+ out:
+	site_req_store_put(req, st);
+	explicit_bzero(rnd, sizeof(rnd));
+	explicit_bzero(token, sizeof(token));
+	explicit_bzero(hash, sizeof(hash));
+}
+
+/* The device behind the calling agent, or an answer. */
+static int
+agent_device(struct site_req *req, struct amtp_store *st,
+    struct amtp_device_rec *d)
+{
+	int r;
+
+	if (req->device_id == 0) {
+		site_reply_errf(req, 409, "not_registered", NULL,
+		    "this agent has no device; register again");
+		return AMTP_E_STATE;
+	}
+	if ((r = amtp_store_device_get(st, req->device_id, d)) != 0) {
+		site_reply_store_err(req, r, "device");
+		return r;
+	}
+	return 0;
+}
+
+static int
+status_wants_provisioning(enum amtp_amt_status s)
+{
+	return s == AMTP_AMT_UNKNOWN || s == AMTP_AMT_DETECTED ||
+	    s == AMTP_AMT_NOT_PROVISIONED;
+}
+
+void
+site_api_policy(struct site_req *req)
+{
+	struct amtp_device_rec d;
+	struct amtp_store *st;
+	const char *why;
+	int prov;
+	json_t *j;
+
+	st = site_req_store(req);
+	if (agent_device(req, st, &d) != 0)
+		goto out;
+	prov = amtp_conf_bool(req->site->conf, "oob", "provision");
+	if (!prov)
+		why = "site policy: provisioning is off";
+	else if (!status_wants_provisioning(d.status)) {
+		prov = 0;
+		why = "device is not in a state to provision";
+	} else
+		why = "provision AMT";
+	j = json_pack("{s:b, s:s, s:I, s:s, s:s?}", "provision", prov,
+	    "reason", why, "device_id", (json_int_t)d.id, "status",
+	    amtp_store_status_name(d.status), "dns_domain",
+	    amtp_conf_str(req->site->conf, "oob", "dns_domain"));
+	site_reply_json(req, 200, j);
+ out:
+	site_req_store_put(req, st);
+}
+
+int
+site_api_maybe_queue(struct site_req *req, struct amtp_store *st,
+    int64_t device_id, int64_t *job_id)
+{
+	struct amtp_device_rec d;
+	struct amtp_device_facts *f = NULL;
+	int created = 0, r;
+
+	*job_id = 0;
+	if ((r = amtp_store_device_get(st, device_id, &d)) != 0)
+		goto out;
+	if (d.status != AMTP_AMT_NOT_PROVISIONED || !d.has_otp) {
+		r = 0;
+		goto out;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		r = AMTP_E_NOMEM;
+		goto out;
+	}
+	if ((r = amtp_store_device_get_facts(st, device_id, f)) != 0) {
+		if (r == AMTP_E_NOTFOUND)
+			r = 0;	/* the state message has not come yet */
+		goto out;
+	}
+	/*
+	 * TODO(dir): step 4 creates the device's directory account here
+	 * (container from directory.container, a random password escrowed
+	 * as AMTP_CRED_DIRECTORY, SPNs HTTP/<fqdn>:16992, HTTP/<fqdn>:16993
+	 * and the host name forms) through the interface the "enroll"
+	 * engineer provides in src/amtprovd/dir/dir.h.  It does not exist
+	 * yet, so no account is created and the job is queued without one.
+	 */
+	if ((r = amtp_store_job_enqueue(st, device_id, AMTP_JOB_PROVISION,
+	    job_id, &created)) != 0)
+		goto out;
+	if (created)
+		log_info("dev %lld: provisioning job %lld queued (%s)",
+		    (long long)device_id, (long long)*job_id, req->actor);
+	r = 0;
+ out:
+	free(f);
+	return r;
+}
+
+void
+site_api_otp(struct site_req *req)
+{
+	struct site_otp_req in;
+	struct amtp_device_rec d;
+	struct amtp_device_in di;
+	struct amtp_store *st = NULL;
+	struct site_err e;
+	int64_t id = 0, job = 0;
+	int r;
+
+	memset(&e, 0, sizeof(e));
+	if (site_parse_otp(req->body, req->body_len, &in, &e) != 0) {
+		site_reply_err(req, &e);
+		return;
+	}
+	st = site_req_store(req);
+	if (agent_device(req, st, &d) != 0)
+		goto out;
+	memset(&di, 0, sizeof(di));
+	di.uuid = d.uuid;
+	di.amt_addr = in.amt_address;
+	if ((r = amtp_store_device_upsert(st, &di, &id, NULL)) != 0) {
+		site_reply_store_err(req, r, "device address");
+		goto out;
+	}
+	if ((r = amtp_store_device_set_otp_hash(st, d.id,
+	    in.otp_sha256)) != 0) {
+		site_reply_store_err(req, r, "otp hash");
+		goto out;
+	}
+	if ((r = site_api_maybe_queue(req, st, d.id, &job)) != 0) {
+		site_reply_store_err(req, r, "queue job");
+		goto out;
+	}
+	if ((r = amtp_store_device_get(st, d.id, &d)) != 0) {
+		site_reply_store_err(req, r, "device");
+		goto out;
+	}
+	site_reply_json(req, 200, json_pack("{s:I, s:s, s:b, s:o}",
+	    "device_id", (json_int_t)d.id, "status",
+	    amtp_store_status_name(d.status), "otp_recorded", 1, "job_id",
+	    job != 0 ? json_integer(job) : json_null()));
+ out:
+	site_req_store_put(req, st);
+	explicit_bzero(&in, sizeof(in));
+}
+
+/* The status a state message implies, given the current one. */
+static enum amtp_amt_status
+state_status(const struct site_state_req *in, enum amtp_amt_status cur,
+    char *reason, size_t reasonsz)
+{
+	reason[0] = '\0';
+	if (!in->amt_supported) {
+		snprintf(reason, reasonsz, "%s", in->reason[0] != '\0' ?
+		    in->reason : "agent reports no AMT");
+		return AMTP_AMT_NOT_SUPPORTED;
+	}
+	if (in->provisioning_state != SITE_PROV_POST)
+		return AMTP_AMT_NOT_PROVISIONED;
+	if (cur == AMTP_AMT_PROVISIONED)
+		return cur;
+	snprintf(reason, reasonsz, "AMT already provisioned (control mode "
+	    "%s) by another server", in->control_mode);
+	return AMTP_AMT_EXTERNALLY_PROVISIONED;
+}
+
+void
+site_api_state(struct site_req *req)
+{
+	struct site_state_req *in = NULL;
+	struct amtp_device_facts *f = NULL;
+	struct amtp_device_rec d;
+	struct amtp_store *st = NULL;
+	struct site_err e;
+	enum amtp_amt_status ns;
+	char reason[AMTP_STORE_TEXT_MAX + 1];
+	int64_t job = 0;
+	size_t i;
+	int r;
+
+	memset(&e, 0, sizeof(e));
+	if ((in = calloc(1, sizeof(*in))) == NULL ||
+	    (f = calloc(1, sizeof(*f))) == NULL) {
+		site_reply_errf(req, 500, "internal", NULL, "out of memory");
+		goto out;
+	}
+	if (site_parse_state(req->body, req->body_len, in, &e) != 0) {
+		site_reply_err(req, &e);
+		goto out;
+	}
+	st = site_req_store(req);
+	if (agent_device(req, st, &d) != 0)
+		goto out;
+	if (in->amt_supported) {
+		amtp_strlcpy(f->amt_version, in->amt_version,
+		    sizeof(f->amt_version));
+		amtp_strlcpy(f->amt_build, in->build, sizeof(f->amt_build));
+		amtp_strlcpy(f->sku, in->sku, sizeof(f->sku));
+		amtp_strlcpy(f->fw_uuid, in->uuid, sizeof(f->fw_uuid));
+		amtp_strlcpy(f->dns_suffix, in->dns_suffix,
+		    sizeof(f->dns_suffix));
+		f->wireless = in->wireless;
+		f->n_root_hashes = in->n_cert_hashes;
+		for (i = 0; i < in->n_cert_hashes; i++) {
+			amtp_strlcpy(f->root_hashes[i].name,
+			    in->cert_hashes[i].name,
+			    sizeof(f->root_hashes[i].name));
+			amtp_strlcpy(f->root_hashes[i].hex,
+			    in->cert_hashes[i].hash,
+			    sizeof(f->root_hashes[i].hex));
+			f->root_hashes[i].is_default =
+			    in->cert_hashes[i].is_default;
+			f->root_hashes[i].is_active =
+			    in->cert_hashes[i].is_active;
+		}
+		if ((r = amtp_store_device_set_facts(st, d.id, f)) != 0) {
+			site_reply_store_err(req, r, "device facts");
+			goto out;
+		}
+	}
+	ns = state_status(in, d.status, reason, sizeof(reason));
+	if ((ns != d.status || strcmp(reason, d.status_reason) != 0) &&
+	    (r = amtp_store_device_set_status(st, d.id, ns, reason)) != 0) {
+		site_reply_store_err(req, r, "device status");
+		goto out;
+	}
+	if ((r = site_api_maybe_queue(req, st, d.id, &job)) != 0) {
+		site_reply_store_err(req, r, "queue job");
+		goto out;
+	}
+	site_reply_json(req, 200, json_pack("{s:I, s:s, s:o}", "device_id",
+	    (json_int_t)d.id, "status", amtp_store_status_name(ns), "job_id",
+	    job != 0 ? json_integer(job) : json_null()));
+ out:
+	site_req_store_put(req, st);
+	free(in);
+	free(f);
+}
