@@ -80,7 +80,7 @@ amtp_rand_uniform(uint32_t upper, uint32_t *out)
 			return r;
 	} while (v < min);
 	*out = v % upper;
-	v = 0;
+	explicit_bzero(&v, sizeof(v));
 	return 0;
 }
 

@@ -197,7 +197,10 @@ amtp_master_key_load(const char *path, struct amtp_master_key **out,
 		seterr(err, errlen, "master key: no file name given");
 		goto out;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	/* O_NONBLOCK: a FIFO planted at path must not hang us; it is
+	 * refused as not a regular file below. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1) {
 		if (errno == ENOENT || errno == ENOTDIR) {
 			r = AMTP_E_NOTFOUND;
 			seterr(err, errlen, "%s: master key file does not exist",

@@ -241,9 +241,19 @@ test_master_key_load_errors(void **state)
 		assert_non_null(strstr(err, "cannot be read"));
 	}
 
-	/* Not a regular file. */
+	/* Not a regular file: a folder, and a FIFO (which must not block). */
 	assert_int_equal(amtp_master_key_load(tmpdir, &k, err, sizeof(err)),
 	    AMTP_E_PERM);
+	{
+		char fifo[160];
+
+		path_in_tmp(fifo, sizeof(fifo), "fifo");
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_int_equal(amtp_master_key_load(fifo, &k, err,
+		    sizeof(err)), AMTP_E_PERM);
+		assert_non_null(strstr(err, "not a regular file"));
+		unlink(fifo);
+	}
 
 	/* Content: exactly 64 hex digits, optional newline. */
 	write_file(path, "", 0, 0600);
