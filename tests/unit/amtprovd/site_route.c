@@ -1,0 +1,201 @@
+/* Unit tests for src/amtprovd/site/httpd.c routing, site/metrics.c and
+ * src/amtprovd/config.c (the amtprovd.conf schema and its checks). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "amtprov/conf.h"
+#include "amtprov/err.h"
+
+#include "config.h"
+#include "site/httpd.h"
+#include "site/metrics.h"
+#include "store/store.h"
+
+static int
+match(enum site_method m, const char *path, const char **name,
+    struct site_req *req)
+{
+	const struct site_route *rt;
+	int r;
+
+	memset(req, 0, sizeof(*req));
+	r = site_route_match(site_routes, m, path, &rt, req);
+	*name = rt != NULL ? rt->name : NULL;
+	return r;
+}
+
+static void
+test_routes(void **state)
+{
+	struct site_req req;
+	const char *n;
+
+	(void)state;
+	assert_int_equal(match(SITE_POST, "/api/v1/agents/register", &n, &req),
+	    0);
+	assert_string_equal(n, "agent_register");
+	assert_int_equal(match(SITE_GET, "/api/v1/agents/register", &n, &req),
+	    AMTP_E_DENIED);
+	assert_null(n);
+	assert_int_equal(match(SITE_GET, "/api/v1/devices/42", &n, &req), 0);
+	assert_string_equal(n, "device");
+	assert_int_equal(req.id, 42);
+	assert_int_equal(match(SITE_POST,
+	    "/api/v1/devices/7/passwords/mebx/reveal", &n, &req), 0);
+	assert_string_equal(n, "password_reveal");
+	assert_int_equal(req.id, 7);
+	assert_string_equal(req.kind, "mebx");
+	assert_int_equal(match(SITE_GET, "/api/v1/devices/0", &n, &req),
+	    AMTP_E_NOTFOUND);
+	assert_int_equal(match(SITE_GET, "/api/v1/devices/-1", &n, &req),
+	    AMTP_E_NOTFOUND);
+	assert_int_equal(match(SITE_GET, "/api/v1/devices/1x", &n, &req),
+	    AMTP_E_NOTFOUND);
+	assert_int_equal(match(SITE_GET,
+	    "/api/v1/devices/99999999999999999999", &n, &req), AMTP_E_NOTFOUND);
+	assert_int_equal(match(SITE_GET, "/api/v1/devices/", &n, &req),
+	    AMTP_E_NOTFOUND);
+	assert_int_equal(match(SITE_GET, "/api/v1/devices//", &n, &req),
+	    AMTP_E_NOTFOUND);
+	assert_int_equal(match(SITE_GET, "/api/v1/devices", &n, &req), 0);
+	assert_string_equal(n, "devices");
+	assert_int_equal(match(SITE_POST,
+	    "/api/v1/devices/7/passwords/MEBX/reveal", &n, &req),
+	    AMTP_E_NOTFOUND);
+	assert_int_equal(match(SITE_GET, "/metrics", &n, &req), 0);
+	assert_int_equal(match(SITE_GET, "/", &n, &req), AMTP_E_NOTFOUND);
+	assert_int_equal(match(SITE_GET, "", &n, &req), AMTP_E_NOTFOUND);
+	assert_int_equal(match(SITE_GET, "/healthz/x", &n, &req),
+	    AMTP_E_NOTFOUND);
+}
+
+static void
+test_metrics(void **state)
+{
+	struct site_metrics *m;
+	struct amtp_store *st;
+	char lab[64], err[256], *text = NULL;
+
+	(void)state;
+	site_metrics_label(lab, sizeof(lab), "a\"b\\c\nd\x01");
+	assert_string_equal(lab, "a\\\"b\\\\c\\nd?");
+	site_metrics_label(lab, 4, "abcdef");
+	assert_string_equal(lab, "ab");
+	assert_int_equal(site_metrics_new(&m), 0);
+	site_metrics_http(m, "devices", 200, 3000000);		/* 3 ms */
+	site_metrics_http(m, "devices", 200, 2000000000);	/* 2 s */
+	site_metrics_http(m, "devices", 404, 1000);
+	assert_int_equal(amtp_store_open("sqlite::memory:", NULL, &st, err,
+	    sizeof(err)), 0);
+	assert_int_equal(site_metrics_render(m, st, &text), 0);
+	assert_non_null(strstr(text, "amtprov_devices{status=\"not "
+	    "provisioned\"} 0\n"));
+	assert_non_null(strstr(text, "amtprov_jobs{state=\"queued\"} 0\n"));
+	assert_non_null(strstr(text, "amtprov_http_requests_total{route="
+	    "\"devices\",code=\"200\"} 2\n"));
+	assert_non_null(strstr(text, "amtprov_http_request_duration_seconds_"
+	    "bucket{route=\"devices\",code=\"200\",le=\"0.005\"} 1\n"));
+	assert_non_null(strstr(text, "amtprov_http_request_duration_seconds_"
+	    "bucket{route=\"devices\",code=\"200\",le=\"+Inf\"} 2\n"));
+	assert_non_null(strstr(text, "code=\"404\"} 1\n"));
+	free(text);
+	amtp_store_close(st);
+	site_metrics_free(m);
+}
+
+static int
+conf(const char *text, char *err, size_t errlen)
+{
+	struct amtp_conf *c = NULL;
+	int r;
+
+	err[0] = '\0';
+	r = amtpd_config_load_mem(text, strlen(text), &c, err, errlen);
+	amtp_conf_free(c);
+	return r;
+}
+
+#define BASE	"[site]\ndatabase = sqlite:/tmp/x.db\n" \
+		"master_key_file = /tmp/mk\n"
+#define TLS	"tls_cert = /tmp/c.pem\ntls_key = /tmp/k.pem\n" \
+		"enrolment_secret_file = /tmp/e\n"
+
+static void
+test_config(void **state)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(conf(BASE TLS, err, sizeof(err)), 0);
+	assert_int_equal(conf(BASE TLS "roles = site,oobsp,enroll\n", err,
+	    sizeof(err)), 0);
+	assert_int_equal(conf(BASE TLS "roles = site,web\n", err, sizeof(err)),
+	    AMTP_E_CONFIG);
+	assert_non_null(strstr(err, "unknown role \"web\""));
+	/* role site needs its TLS files and the enrolment secret */
+	assert_int_equal(conf(BASE, err, sizeof(err)), AMTP_E_CONFIG);
+	assert_non_null(strstr(err, "tls_cert"));
+	assert_int_equal(conf(BASE "roles = oobsp\n", err, sizeof(err)), 0);
+	assert_int_equal(conf(BASE TLS "listen = localhost:8443\n", err,
+	    sizeof(err)), AMTP_E_CONFIG);
+	assert_non_null(strstr(err, "site.listen"));
+	assert_int_equal(conf("[site]\ndatabase = mysql://x\n"
+	    "master_key_file = /tmp/mk\n" TLS, err, sizeof(err)),
+	    AMTP_E_CONFIG);
+	assert_non_null(strstr(err, "site.database"));
+	assert_int_equal(conf("[site]\nmaster_key_file = /tmp/mk\n" TLS, err,
+	    sizeof(err)), AMTP_E_CONFIG);		/* database required */
+	assert_int_equal(conf(BASE TLS "threads = 0\n", err, sizeof(err)),
+	    AMTP_E_CONFIG);
+	assert_int_equal(conf(BASE TLS "[oob]\npower_scheme = s5\n", err,
+	    sizeof(err)), AMTP_E_CONFIG);
+	assert_int_equal(conf(BASE TLS "[wifi.office]\nssid = corp\n"
+	    "security = wpa2_enterprise\nieee8021x = tls\n"
+	    "[ieee8021x.tls]\nmethod = eap_tls\n[admin_acl.ops]\n"
+	    "account = CORP\\\\amt-admins\n", err, sizeof(err)), 0);
+	assert_int_equal(conf(BASE TLS "[bogus]\nx = 1\n", err, sizeof(err)),
+	    AMTP_E_CONFIG);
+	/* listen addresses */
+	assert_int_equal(amtpd_config_parse_listen("127.0.0.1:8443", &ss, &sl),
+	    0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 8443);
+	assert_int_equal(amtpd_config_parse_listen("[::1]:443", &ss, &sl), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(amtpd_config_parse_listen("127.0.0.1:0", &ss, &sl),
+	    AMTP_E_RANGE);
+	assert_int_equal(amtpd_config_parse_listen("127.0.0.1:65536", &ss, &sl),
+	    AMTP_E_RANGE);
+	assert_int_equal(amtpd_config_parse_listen("127.0.0.1", &ss, &sl),
+	    AMTP_E_PARSE);
+	assert_int_equal(amtpd_config_parse_listen("[::1:443", &ss, &sl),
+	    AMTP_E_PARSE);
+	assert_int_equal(amtpd_config_parse_listen(":443", &ss, &sl),
+	    AMTP_E_PARSE);
+	assert_int_equal(amtpd_config_role_parse("site"), AMTPD_ROLE_SITE);
+	assert_int_equal(amtpd_config_role_parse("Site"), -1);
+	assert_string_equal(amtpd_config_role_name(AMTPD_ROLE_ENROLL),
+	    "enroll");
+	assert_string_equal(amtpd_config_role_name(99), "?");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_config),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
