@@ -60,6 +60,18 @@ int amtp_secret_equal(const struct amtp_secret *a, const struct amtp_secret *b);
 int amtp_master_key_load(const char *path, struct amtp_master_key **out,
     char *err, size_t errlen);
 int amtp_master_key_create(const char *path, char *err, size_t errlen);
+/*
+ * Reads a secret from a file named by a configuration key of type
+ * AMTP_CONF_SECRET_FILE (a password file): the whole file minus one trailing
+ * newline (LF or CRLF), at most max bytes (0 or more than AMTP_SECRET_MAX:
+ * AMTP_SECRET_MAX).  The file follows the master key's rules: a regular
+ * file, owned by the running user, mode 0600 or 0400.  An empty file is the
+ * empty secret.  0, AMTP_E_NOTFOUND, AMTP_E_PERM, AMTP_E_TOOBIG,
+ * AMTP_E_EMBEDDED_NUL, AMTP_E_IO or AMTP_E_NOMEM; err (may be NULL) names
+ * the file and the rule.
+ */
+int amtp_secret_load_file(const char *path, size_t max,
+    struct amtp_secret **out, char *err, size_t errlen);
 /* A key from 32 raw bytes (tests, and the signer process). */
 int amtp_master_key_from_bytes(const uint8_t key[32], struct amtp_master_key **out);
 void amtp_master_key_free(struct amtp_master_key *k);

@@ -180,21 +180,24 @@ amtp_master_key_free(struct amtp_master_key *k)
 	free(k);
 }
 
-int
-amtp_master_key_load(const char *path, struct amtp_master_key **out,
-    char *err, size_t errlen)
+/*
+ * Reads a private file: a regular file owned by the running user that group
+ * and others cannot access at all.  what names the file in err ("master
+ * key").  At most cap bytes are read into buf; *n gets the count, and a file
+ * of more than cap bytes gives AMTP_E_TOOBIG.
+ */
+static int
+read_private(const char *path, const char *what, uint8_t *buf, size_t cap,
+    size_t *n, char *err, size_t errlen)
 {
-	char text[AMTP_MASTER_KEY_FILE_MAX + 1];
-	uint8_t key[AMTP_MASTER_KEY_LEN];
 	struct stat st;
-	size_t n = 0, hexlen;
+	uint8_t extra;
 	ssize_t got;
 	int fd = -1, r = AMTP_E_INVAL;
 
-	*out = NULL;
-	seterr(err, errlen, "no error");
+	*n = 0;
 	if (path == NULL || *path == '\0') {
-		seterr(err, errlen, "master key: no file name given");
+		seterr(err, errlen, "%s: no file name given", what);
 		goto out;
 	}
 	/* O_NONBLOCK: a FIFO planted at path must not hang us; it is
@@ -203,67 +206,108 @@ amtp_master_key_load(const char *path, struct amtp_master_key **out,
 	    -1) {
 		if (errno == ENOENT || errno == ENOTDIR) {
 			r = AMTP_E_NOTFOUND;
-			seterr(err, errlen, "%s: master key file does not exist",
-			    path);
+			seterr(err, errlen, "%s: %s file does not exist", path,
+			    what);
 		} else if (errno == EACCES || errno == EPERM) {
 			r = AMTP_E_PERM;
-			seterr(err, errlen, "%s: master key file cannot be read "
-			    "by this user: %s", path, strerror(errno));
+			seterr(err, errlen, "%s: %s file cannot be read by this "
+			    "user: %s", path, what, strerror(errno));
 		} else {
 			r = AMTP_E_IO;
-			seterr(err, errlen, "%s: master key file: %s", path,
+			seterr(err, errlen, "%s: %s file: %s", path, what,
 			    strerror(errno));
 		}
 		goto out;
 	}
 	if (fstat(fd, &st) == -1) {
 		r = AMTP_E_IO;
-		seterr(err, errlen, "%s: master key file: %s", path,
+		seterr(err, errlen, "%s: %s file: %s", path, what,
 		    strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		r = AMTP_E_PERM;
-		seterr(err, errlen, "%s: master key file is not a regular file",
-		    path);
+		seterr(err, errlen, "%s: %s file is not a regular file", path,
+		    what);
 		goto out;
 	}
 	if ((st.st_mode & 077) != 0) {
 		r = AMTP_E_PERM;
-		seterr(err, errlen, "%s: master key file has mode %04o, which "
-		    "lets group or others at it; it must be 0600 or 0400 "
-		    "(chmod 600 %s)", path, (unsigned)(st.st_mode & 07777),
-		    path);
+		seterr(err, errlen, "%s: %s file has mode %04o, which lets "
+		    "group or others at it; it must be 0600 or 0400 (chmod 600 "
+		    "%s)", path, what, (unsigned)(st.st_mode & 07777), path);
 		goto out;
 	}
 	if (st.st_uid != geteuid()) {
 		r = AMTP_E_PERM;
-		seterr(err, errlen, "%s: master key file is owned by uid %lu, "
-		    "not by the running user (uid %lu)", path,
+		seterr(err, errlen, "%s: %s file is owned by uid %lu, not by "
+		    "the running user (uid %lu)", path, what,
 		    (unsigned long)st.st_uid, (unsigned long)geteuid());
 		goto out;
 	}
 	for (;;) {
-		got = read(fd, text + n, sizeof(text) - n);
+		/* One byte past cap tells "exactly cap" from "more". */
+		if (*n < cap)
+			got = read(fd, buf + *n, cap - *n);
+		else
+			got = read(fd, &extra, 1);
 		if (got == -1 && errno == EINTR)
 			continue;
 		if (got == -1) {
 			r = AMTP_E_IO;
-			seterr(err, errlen, "%s: master key file: %s", path,
+			seterr(err, errlen, "%s: %s file: %s", path, what,
 			    strerror(errno));
 			goto out;
 		}
 		if (got == 0)
 			break;
-		n += (size_t)got;
-		if (n == sizeof(text))
-			break;
+		if (*n == cap) {
+			r = AMTP_E_TOOBIG;
+			seterr(err, errlen, "%s: %s file is larger than %zu "
+			    "bytes", path, what, cap);
+			goto out;
+		}
+		*n += (size_t)got;
+	}
+	r = 0;
+ out:
+	if (r != 0) {
+		explicit_bzero(buf, cap);
+		*n = 0;
+	}
+	if (fd != -1)
+		close(fd);
+	return r;
+}
+
+int
+amtp_master_key_load(const char *path, struct amtp_master_key **out,
+    char *err, size_t errlen)
+{
+	uint8_t text[AMTP_MASTER_KEY_FILE_MAX];
+	uint8_t key[AMTP_MASTER_KEY_LEN];
+	size_t n = 0, hexlen;
+	int r;
+
+	*out = NULL;
+	seterr(err, errlen, "no error");
+	r = read_private(path, "master key", text, sizeof(text), &n, err,
+	    errlen);
+	if (r == AMTP_E_TOOBIG)
+		r = AMTP_E_PARSE;	/* too long to be 64 hex digits */
+	if (r != 0) {
+		if (r == AMTP_E_PARSE)
+			seterr(err, errlen, "%s: master key file must hold "
+			    "exactly %d hex digits (and an optional newline)",
+			    path, 2 * AMTP_MASTER_KEY_LEN);
+		goto out;
 	}
 	hexlen = n;
 	if (hexlen > 0 && text[hexlen - 1] == '\n')
 		hexlen--;
 	if (hexlen != 2 * AMTP_MASTER_KEY_LEN ||
-	    amtp_hex_decode(text, hexlen, key, sizeof(key)) != 0) {
+	    amtp_hex_decode((const char *)text, hexlen, key,
+	    sizeof(key)) != 0) {
 		r = AMTP_E_PARSE;
 		seterr(err, errlen, "%s: master key file must hold exactly %d "
 		    "hex digits (and an optional newline)", path,
@@ -277,10 +321,57 @@ amtp_master_key_load(const char *path, struct amtp_master_key **out,
 	seterr(err, errlen, "no error");
 	r = 0;
  out:
-	if (fd != -1)
-		close(fd);
 	explicit_bzero(text, sizeof(text));
 	explicit_bzero(key, sizeof(key));
+	return r;
+}
+
+int
+amtp_secret_load_file(const char *path, size_t max, struct amtp_secret **out,
+    char *err, size_t errlen)
+{
+	uint8_t *buf = NULL;
+	size_t n = 0, cap;
+	int r;
+
+	*out = NULL;
+	seterr(err, errlen, "no error");
+	if (max == 0 || max > AMTP_SECRET_MAX)
+		max = AMTP_SECRET_MAX;
+	cap = max + 2;	/* room for the "\r\n" that is not counted */
+	if ((buf = malloc(cap)) == NULL)
+		return AMTP_E_NOMEM;
+	if ((r = read_private(path, "secret", buf, cap, &n, err, errlen)) != 0) {
+		if (r == AMTP_E_TOOBIG)
+			seterr(err, errlen, "%s: secret file holds more than "
+			    "%zu bytes", path, max);
+		goto out;
+	}
+	if (n > 0 && buf[n - 1] == '\n') {
+		n--;
+		if (n > 0 && buf[n - 1] == '\r')
+			n--;
+	}
+	if (n > max) {
+		r = AMTP_E_TOOBIG;
+		seterr(err, errlen, "%s: secret file holds more than %zu bytes",
+		    path, max);
+		goto out;
+	}
+	if (memchr(buf, '\0', n) != NULL) {
+		r = AMTP_E_EMBEDDED_NUL;
+		seterr(err, errlen, "%s: secret file contains a NUL byte",
+		    path);
+		goto out;
+	}
+	if ((r = amtp_secret_new(buf, n, out)) != 0) {
+		seterr(err, errlen, "%s: %s", path, amtp_strerror(r));
+		goto out;
+	}
+	r = 0;
+ out:
+	explicit_bzero(buf, cap);
+	free(buf);
 	return r;
 }
 

@@ -508,6 +508,93 @@ test_seal_b64(void **state)
 	amtp_master_key_free(k);
 }
 
+static void
+test_secret_load_file(void **state)
+{
+	char path[128], err[256], *big;
+	struct amtp_secret *s = (void *)1;
+
+	(void)state;
+	path_in_tmp(path, sizeof(path), "pw");
+	unlink(path);
+	assert_int_equal(amtp_secret_load_file(path, 0, &s, err, sizeof(err)),
+	    AMTP_E_NOTFOUND);
+	assert_null(s);
+	assert_non_null(strstr(err, path));
+
+	/* One trailing newline (LF or CRLF) is not part of the secret. */
+	write_file(path, "Pass!word1\n", 11, 0600);
+	assert_int_equal(amtp_secret_load_file(path, 0, &s, err, sizeof(err)),
+	    0);
+	assert_string_equal(amtp_secret_cstr(s), "Pass!word1");
+	amtp_secret_free(s);
+	write_file(path, "Pass!word1\r\n", 12, 0400);
+	assert_int_equal(amtp_secret_load_file(path, 0, &s, err, sizeof(err)),
+	    0);
+	assert_string_equal(amtp_secret_cstr(s), "Pass!word1");
+	amtp_secret_free(s);
+	write_file(path, " pw \n\n", 6, 0600);	/* only one, no trimming */
+	assert_int_equal(amtp_secret_load_file(path, 0, &s, err, sizeof(err)),
+	    0);
+	assert_string_equal(amtp_secret_cstr(s), " pw \n");
+	amtp_secret_free(s);
+	write_file(path, "", 0, 0600);
+	assert_int_equal(amtp_secret_load_file(path, 0, &s, err, sizeof(err)),
+	    0);
+	assert_int_equal(amtp_secret_len(s), 0);
+	amtp_secret_free(s);
+
+	/* Permissions, as for the master key. */
+	write_file(path, "pw", 2, 0640);
+	assert_int_equal(amtp_secret_load_file(path, 0, &s, err, sizeof(err)),
+	    AMTP_E_PERM);
+	assert_null(s);
+	assert_non_null(strstr(err, "0640"));
+	write_file(path, "pw", 2, 0602);
+	assert_int_equal(amtp_secret_load_file(path, 0, &s, err, sizeof(err)),
+	    AMTP_E_PERM);
+	assert_int_equal(amtp_secret_load_file(tmpdir, 0, &s, err, sizeof(err)),
+	    AMTP_E_PERM);
+
+	/* Exactly max, with and without a newline; one over. */
+	write_file(path, "12345678", 8, 0600);
+	assert_int_equal(amtp_secret_load_file(path, 8, &s, err, sizeof(err)),
+	    0);
+	amtp_secret_free(s);
+	write_file(path, "12345678\r\n", 10, 0600);
+	assert_int_equal(amtp_secret_load_file(path, 8, &s, err, sizeof(err)),
+	    0);
+	assert_int_equal(amtp_secret_len(s), 8);
+	amtp_secret_free(s);
+	write_file(path, "123456789", 9, 0600);
+	assert_int_equal(amtp_secret_load_file(path, 8, &s, err, sizeof(err)),
+	    AMTP_E_TOOBIG);
+	write_file(path, "12345678\r\n\n", 11, 0600);
+	assert_int_equal(amtp_secret_load_file(path, 8, &s, err, sizeof(err)),
+	    AMTP_E_TOOBIG);
+	assert_non_null(strstr(err, "more than 8 bytes"));
+	/* The default maximum is AMTP_SECRET_MAX. */
+	assert_non_null(big = malloc(AMTP_SECRET_MAX + 1));
+	memset(big, 'k', AMTP_SECRET_MAX + 1);
+	write_file(path, big, AMTP_SECRET_MAX, 0600);
+	assert_int_equal(amtp_secret_load_file(path, 0, &s, err, sizeof(err)),
+	    0);
+	assert_int_equal(amtp_secret_len(s), AMTP_SECRET_MAX);
+	amtp_secret_free(s);
+	write_file(path, big, AMTP_SECRET_MAX + 1, 0600);
+	assert_int_equal(amtp_secret_load_file(path, 0, &s, err, sizeof(err)),
+	    AMTP_E_TOOBIG);
+	assert_non_null(strstr(err, "more than"));
+	free(big);
+
+	/* A NUL inside. */
+	write_file(path, "p\0w", 3, 0600);
+	assert_int_equal(amtp_secret_load_file(path, 0, &s, err, sizeof(err)),
+	    AMTP_E_EMBEDDED_NUL);
+	assert_null(s);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -519,6 +606,7 @@ main(void)
 		cmocka_unit_test(test_seal_open),
 		cmocka_unit_test(test_seal_limits),
 		cmocka_unit_test(test_seal_b64),
+		cmocka_unit_test(test_secret_load_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
