@@ -85,6 +85,23 @@ gen_allowed(char c)
 	    (c >= '0' && c <= '9') || (c != '\0' && strchr(gen_symbols, c));
 }
 
+/* Counts of characters first..last differ by less than 10%. */
+static void
+check_class(const int *seen, int first, int last)
+{
+	int c, lo = seen[first], hi = seen[first];
+
+	for (c = first; c <= last; c++) {
+		if (seen[c] < lo)
+			lo = seen[c];
+		if (seen[c] > hi)
+			hi = seen[c];
+	}
+	if (hi * 10 >= lo * 11)
+		fail_msg("class %c..%c: counts from %d to %d", first, last, lo,
+		    hi);
+}
+
 static void
 test_password_rules(void **state)
 {
@@ -141,6 +158,25 @@ test_password_rules(void **state)
 	for (i = 0; i < 128; i++) {
 		if (gen_allowed((char)i) && seen[i] == 0)
 			fail_msg("character '%c' never generated", (char)i);
+	}
+	/* Within each class every character is equally likely (a modulo bias
+	 * would make the first 256 % 79 characters a third more frequent):
+	 * ~25000 draws per character, so 10% is more than 10 sd. */
+	check_class(seen, 'A', 'Z');
+	check_class(seen, 'a', 'z');
+	check_class(seen, '0', '9');
+	{
+		int smin = -1, smax = 0;
+
+		for (i = 0; gen_symbols[i] != '\0'; i++) {
+			int v = seen[(unsigned char)gen_symbols[i]];
+
+			if (smin < 0 || v < smin)
+				smin = v;
+			if (v > smax)
+				smax = v;
+		}
+		assert_true(smax * 10 < smin * 11);
 	}
 	print_message("100000 passwords in %.2f s cpu\n",
 	    (double)(clock() - t0) / CLOCKS_PER_SEC);
@@ -213,6 +249,32 @@ test_otp(void **state)
 	amtp_secret_free(b);
 }
 
+static void
+test_otp_uniform(void **state)
+{
+	struct amtp_secret *s;
+	int seen[128];
+	size_t i, k;
+
+	(void)state;
+	memset(seen, 0, sizeof(seen));
+	/* 480000 characters over 62: ~7700 each, sd ~90. */
+	for (i = 0; i < 20000; i++) {
+		assert_int_equal(amtp_rand_otp(&s), 0);
+		for (k = 0; k < AMTP_OTP_LEN; k++)
+			seen[(unsigned char)amtp_secret_cstr(s)[k]]++;
+		amtp_secret_free(s);
+	}
+	check_class(seen, 'A', 'Z');
+	check_class(seen, 'a', 'z');
+	check_class(seen, '0', '9');
+	/* And across classes: 'A' as often as 'z' and '9'. */
+	assert_true(seen['A'] * 10 < seen['z'] * 11 &&
+	    seen['z'] * 10 < seen['A'] * 11);
+	assert_true(seen['9'] * 10 < seen['A'] * 11 &&
+	    seen['A'] * 10 < seen['9'] * 11);
+}
+
 int
 main(void)
 {
@@ -224,6 +286,7 @@ main(void)
 		cmocka_unit_test(test_password_distinct),
 		cmocka_unit_test(test_is_strong),
 		cmocka_unit_test(test_otp),
+		cmocka_unit_test(test_otp_uniform),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
