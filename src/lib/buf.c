@@ -407,7 +407,8 @@ amtp_buf_load_file(const char *path, size_t max, struct amtp_buf **out)
 	int fd = -1, r = AMTP_E_IO, saved;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: a FIFO at path must not hang us before fstat says so. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		r = errno == ENOENT ? AMTP_E_NOTFOUND :
 		    errno == EACCES ? AMTP_E_PERM : AMTP_E_IO;
 		goto out;

@@ -190,6 +190,11 @@ test_files(void **state)
 	assert_int_equal(amtp_buf_load_file(dir, 10, &b), AMTP_E_INVAL);
 	snprintf(path, sizeof(path), "%s/nodir/f", dir);
 	assert_int_equal(amtp_write_file_atomic(path, "x", 1, 0600, 0), AMTP_E_IO);
+	/* a FIFO is refused at once, never waited on */
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(amtp_buf_load_file(path, 10, &b), AMTP_E_INVAL);
+	unlink(path);
 	snprintf(path, sizeof(path), "%s/f", dir);
 	unlink(path);
 	rmdir(dir);
