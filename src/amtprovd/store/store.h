@@ -56,8 +56,9 @@ struct amtp_master_key;
 
 /*
  * Opens the site database named by uri and brings its schema up to date
- * (migrations run in one transaction each; on PostgreSQL under an advisory
- * lock, so service points starting at once do not race).
+ * (the missing migrations run in one transaction, recorded in the table
+ * schema_migrations; on PostgreSQL under an advisory lock on the schema
+ * name, so service points starting at once do not race).
  *
  *   sqlite:/path/to/site.db        a file (created when missing, mode 0600),
  *                                  WAL, foreign keys on, busy timeout
@@ -297,8 +298,10 @@ int amtp_store_device_list(struct amtp_store *st,
     const struct amtp_device_filter *f, struct amtp_device_rec **out,
     size_t *n, size_t *total);
 
-/* Deletes a device and everything about it (jobs, steps, credentials,
- * certificates; audit rows keep the device id as a number). */
+/* Deletes a device and everything about it (facts, OTP hash, jobs, steps,
+ * credentials).  Kept: audit rows (with the device id as a number), issued
+ * certificates, agents and directory accounts (their device_id becomes 0).
+ * Ids are never reused. */
 int amtp_store_device_delete(struct amtp_store *st, int64_t id);
 
 /* ------------------------------------------------------------------ */
@@ -331,15 +334,21 @@ int amtp_store_job_enqueue(struct amtp_store *st, int64_t device_id,
     enum amtp_job_kind kind, int64_t *job_id, int *created);
 
 /*
- * Claims one job for owner (a service point id, e.g. "oobsp-1:host:pid";
- * at most AMTP_STORE_OWNER_MAX bytes) for lease_secs seconds
- * (1..AMTP_STORE_LEASE_MAX): the oldest queued job whose not_before has come,
- * or else a running job whose lease has expired (its previous holder is
- * presumed dead; the job resumes).  The job becomes running, attempts is
- * incremented, and *out gets it.  AMTP_E_NOTFOUND when there is nothing to
- * do.  On PostgreSQL the row is taken with FOR UPDATE SKIP LOCKED, so
- * service points claiming at once never get the same job; on SQLite the
- * claim runs in a BEGIN IMMEDIATE transaction.
+ * Claims one job for owner for lease_secs seconds (1..AMTP_STORE_LEASE_MAX):
+ * the oldest (by id) of the queued jobs whose not_before has come and the
+ * running jobs whose lease has expired (the previous holder is presumed
+ * dead: the job resumes, and its unfinished steps are marked failed,
+ * "abandoned: lease of <owner> expired").  The job becomes running,
+ * attempts is incremented, and *out gets it.  AMTP_E_NOTFOUND when there is
+ * nothing to do; AMTP_E_AGAIN (lost a race) or AMTP_E_BUSY (SQLite locked
+ * past its busy timeout): try again later.  On PostgreSQL the row is taken
+ * with FOR UPDATE SKIP LOCKED, so service points claiming at once never get
+ * the same job; on SQLite the claim runs in a BEGIN IMMEDIATE transaction.
+ *
+ * owner (at most AMTP_STORE_OWNER_MAX bytes) must be unique per running
+ * process, e.g. "oobsp-1:host:pid": every later write about the job is
+ * fenced by it, so a restarted service point must not reuse the owner id
+ * of its dead predecessor.
  *
  * attempts counts claims: the service point decides when a job has been
  * tried too often (and then calls amtp_store_job_finish(..., FAILED)).

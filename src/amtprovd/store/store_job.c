@@ -155,7 +155,9 @@ static const char SQL_CLAIM_TAKE[] =
     "UPDATE jobs SET state = 'running', lease_owner = $2,"
     " lease_expires = @NOW@ + $3, attempts = attempts + 1,"
     " last_error = CASE WHEN $4 = '' THEN last_error ELSE $4 END,"
-    " updated = @NOW@ WHERE id = $1 RETURNING " JOB_COLS;
+    " updated = @NOW@ WHERE id = $1 AND (state = 'queued'"
+    " OR (state = 'running' AND lease_expires < @NOW@))"
+    " RETURNING " JOB_COLS;
 
 int
 amtp_store_job_claim(struct amtp_store *st, const char *owner,
@@ -196,7 +198,9 @@ amtp_store_job_claim(struct amtp_store *st, const char *owner,
 	    TXT(owner), INT(lease_secs), TXT(note)), &res)) != 0)
 		goto out;
 	if (res->nrows != 1) {
-		r = AMTP_E_INTERNAL;
+		/* Re-checked under the row lock: lost a race (cannot happen
+		 * with SKIP LOCKED or SQLite's write lock; kept as a guard). */
+		r = AMTP_E_AGAIN;
 		goto out;
 	}
 	if ((r = job_from_row(res, 0, &j)) != 0)
