@@ -48,7 +48,7 @@ const struct amtp_conf_key amtpd_config_schema[] = {
 	K("site", "roles", AMTP_CONF_LIST, "site", 0, 64, NULL, 0,
 	    "Roles this amtprovd process runs: any of site, oobsp, enroll."),
 	K("site", "listen", AMTP_CONF_STR, "0.0.0.0:8443", 0, 64, NULL, 0,
-	    "Address and port of the HTTPS API: IPv4:PORT or [IPv6]:PORT."),
+	    "Address and port of the HTTPS API: IPv4:PORT or [IPv6]:PORT (port 0: any free port, logged at start)."),
 	K("site", "tls_cert", AMTP_CONF_STR, NULL, 0, 1024, NULL, 0,
 	    "PEM file with the site server's certificate (and chain); required by role site."),
 	K("site", "tls_key", AMTP_CONF_SECRET_FILE, NULL, 0, 1024, NULL, 0,
@@ -236,7 +236,7 @@ amtpd_config_parse_listen(const char *s, struct sockaddr_storage *ss,
 		return AMTP_E_PARSE;
 	memcpy(host, hs, hl);
 	host[hl] = '\0';
-	if ((r = amtp_parse_int(port, 1, 65535, &p)) != 0)
+	if ((r = amtp_parse_int(port, 0, 65535, &p)) != 0)
 		return r;
 	if (v6) {
 		sin6 = (struct sockaddr_in6 *)ss;

@@ -49,7 +49,8 @@ const char *amtpd_config_role_name(int r);
 /*
  * Parses a listen address "HOST:PORT" (IPv4 dotted quad, or "[v6]:PORT")
  * into ss/sslen.  A host name is refused: the site server binds an address.
- * 0 or AMTP_E_PARSE / AMTP_E_RANGE (port outside 1..65535).
+ * Port 0 asks the kernel for a free port.  0 or AMTP_E_PARSE /
+ * AMTP_E_RANGE (port outside 0..65535).
  */
 int amtpd_config_parse_listen(const char *s, struct sockaddr_storage *ss,
     socklen_t *sslen);

@@ -10,9 +10,13 @@
  * A role that this build does not have is an error at start, not silence.
  *
  * Also the site's small administrative tools: --check-config,
- * --print-defaults, --make-master-key, --add-admin-token.
+ * --print-defaults, --make-master-key, --add-admin-token, and
+ * --set-password, which escrows a password set outside amtprov (a MEBx
+ * password typed in by a technician, say) so that the service point and
+ * the admins know it.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +31,7 @@
 #include "amtprov/limits.h"
 #include "amtprov/log.h"
 #include "amtprov/secret.h"
+#include "amtprov/str.h"
 
 #include "config.h"
 #include "site/auth.h"
@@ -59,6 +64,8 @@ usage(void)
 	    "       amtprovd --print-defaults\n"
 	    "       amtprovd --make-master-key FILE\n"
 	    "       amtprovd [-c FILE] --add-admin-token NAME admin|readonly\n"
+	    "       amtprovd [-c FILE] --set-password DEVICE-ID admin|mebx|directory"
+	    " < password\n"
 	    "       amtprovd --version\n");
 	exit(2);
 }
@@ -237,22 +244,107 @@ add_admin_token(const struct amtp_conf *c, const char *name,
 	return status;
 }
 
+/*
+ * Reads one password line from stdin and records it as the current
+ * credential of (device, kind): sealed as pending, then promoted, with an
+ * audit record.  The password is never echoed.
+ */
+static int
+set_password(const struct amtp_conf *c, const char *devid, const char *kindname)
+{
+	struct amtp_master_key *mk = NULL;
+	struct amtp_store *st = NULL;
+	struct amtp_secret *sec = NULL;
+	struct amtp_device_rec d;
+	enum amtp_cred_kind kind;
+	char err[512] = "", line[AMTP_AMT_PASSWORD_MAX + 3], detail[64];
+	long long id;
+	size_t n;
+	int r, version = 0, status = 1;
+
+	if (amtp_parse_int(devid, 1, INT64_MAX, &id) != 0 ||
+	    amtp_store_cred_kind_parse(kindname, &kind) != 0) {
+		log_errx("usage: --set-password DEVICE-ID admin|mebx|directory");
+		return 1;
+	}
+	if (fgets(line, sizeof(line), stdin) == NULL) {
+		log_errx("no password on standard input");
+		goto out;
+	}
+	n = strcspn(line, "\r\n");
+	if (line[n] == '\0' && n == sizeof(line) - 1) {
+		log_errx("password longer than %d characters",
+		    AMTP_AMT_PASSWORD_MAX);
+		goto out;
+	}
+	line[n] = '\0';
+	if (n == 0) {
+		log_errx("empty password");
+		goto out;
+	}
+	if ((r = amtp_secret_new(line, n, &sec)) != 0)
+		goto out;
+	if ((r = amtp_master_key_load(amtp_conf_str(c, "site",
+	    "master_key_file"), &mk, err, sizeof(err))) != 0) {
+		log_err_r(r, "master key: %s", err);
+		goto out;
+	}
+	if ((r = amtp_store_open(amtp_conf_str(c, "site", "database"), mk,
+	    &st, err, sizeof(err))) != 0) {
+		log_err_r(r, "database: %s", err);
+		goto out;
+	}
+	if ((r = amtp_store_device_get(st, id, &d)) != 0) {
+		log_err_r(r, "device %lld", id);
+		goto out;
+	}
+	if ((r = amtp_store_cred_put_pending(st, d.id, kind, sec,
+	    &version)) != 0) {
+		log_err_r(r, "dev %lld: %s password%s", id, kindname,
+		    r == AMTP_E_EXISTS ? " (a pending version exists: a job "
+		    "is changing it)" : "");
+		goto out;
+	}
+	if ((r = amtp_store_cred_promote(st, d.id, kind, version)) != 0) {
+		log_err_r(r, "dev %lld: %s password v%d", id, kindname,
+		    version);
+		goto out;
+	}
+	snprintf(detail, sizeof(detail), "kind %s version %d", kindname,
+	    version);
+	if ((r = amtp_store_audit_append(st, "amtprovd:set-password",
+	    "device.password.set", d.id, detail, NULL)) != 0) {
+		log_err_r(r, "audit record");
+		goto out;
+	}
+	log_info("dev %lld: %s password v%d recorded", id, kindname, version);
+	status = 0;
+ out:
+	explicit_bzero(line, sizeof(line));
+	amtp_secret_free(sec);
+	amtp_store_close(st);
+	amtp_master_key_free(mk);
+	return status;
+}
+
 int
 main(int argc, char *argv[])
 {
 	enum { OPT_VERSION = 256, OPT_CHECK, OPT_DEFAULTS, OPT_MKKEY,
-	    OPT_ADDTOKEN };
+	    OPT_ADDTOKEN, OPT_SETPW };
 	static const struct option longopts[] = {
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "print-defaults", no_argument, NULL, OPT_DEFAULTS },
 		{ "make-master-key", required_argument, NULL, OPT_MKKEY },
 		{ "add-admin-token", required_argument, NULL, OPT_ADDTOKEN },
+		{ "set-password", required_argument, NULL, OPT_SETPW },
 		{ "config", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct amtp_conf *conf = NULL;
 	const char *path = DEFAULT_CONF, *mkkey = NULL, *tokname = NULL;
+	const char *pwdev = NULL;
 	char err[AMTP_LOG_LINE_MAX / 2] = "";
 	unsigned set;
 	int ch, check = 0, debug = 0, r, status = 1;
@@ -282,6 +374,9 @@ main(int argc, char *argv[])
 		case OPT_ADDTOKEN:
 			tokname = optarg;
 			break;
+		case OPT_SETPW:
+			pwdev = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -298,7 +393,10 @@ main(int argc, char *argv[])
 		}
 		return 0;
 	}
-	if ((tokname == NULL && argc != 0) || (tokname != NULL && argc != 1))
+	if (tokname != NULL && pwdev != NULL)
+		usage();
+	if ((tokname == NULL && pwdev == NULL && argc != 0) ||
+	    ((tokname != NULL || pwdev != NULL) && argc != 1))
 		usage();
 	if ((r = amtpd_config_load(path, &conf, err, sizeof(err))) != 0) {
 		log_errx("%s", err);
@@ -306,6 +404,10 @@ main(int argc, char *argv[])
 	}
 	if (tokname != NULL) {
 		status = add_admin_token(conf, tokname, argv[0]);
+		goto out;
+	}
+	if (pwdev != NULL) {
+		status = set_password(conf, pwdev, argv[0]);
 		goto out;
 	}
 	if (selected_roles(conf, &set) != 0)

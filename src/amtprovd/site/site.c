@@ -43,7 +43,7 @@ int
 site_setup(struct site *s, const struct amtp_conf *conf, size_t nconn)
 {
 	char err[AMTP_LOG_LINE_MAX / 2] = "";
-	const char *path;
+	const char *path, *uri;
 	int r;
 
 	memset(s, 0, sizeof(*s));
@@ -65,8 +65,19 @@ site_setup(struct site *s, const struct amtp_conf *conf, size_t nconn)
 		log_err_r(r, "site: %s", err);
 		goto out;
 	}
-	if ((r = site_pool_new(amtp_conf_str(conf, "site", "database"), s->mk,
-	    nconn, &s->pool, err, sizeof(err))) != 0) {
+	/*
+	 * SQLite takes one writer at a time whatever the connection count,
+	 * and several connections of one process to one file lose each
+	 * other's POSIX locks when the store open()s and close()s the file
+	 * (store_sqlite_open creates it that way), which let another
+	 * process delete the live WAL.  So SQLite gets one connection,
+	 * shared under the pool's lock; PostgreSQL gets nconn.
+	 */
+	uri = amtp_conf_str(conf, "site", "database");
+	if (strncmp(uri, "sqlite:", 7) == 0)
+		nconn = 1;
+	if ((r = site_pool_new(uri, s->mk, nconn, &s->pool, err,
+	    sizeof(err))) != 0) {
 		log_err_r(r, "site: database: %s", err);
 		goto out;
 	}

@@ -172,6 +172,8 @@ test_config(void **state)
 	assert_int_equal(amtpd_config_parse_listen("[::1]:443", &ss, &sl), 0);
 	assert_int_equal(ss.ss_family, AF_INET6);
 	assert_int_equal(amtpd_config_parse_listen("127.0.0.1:0", &ss, &sl),
+	    0);
+	assert_int_equal(amtpd_config_parse_listen("127.0.0.1:-1", &ss, &sl),
 	    AMTP_E_RANGE);
 	assert_int_equal(amtpd_config_parse_listen("127.0.0.1:65536", &ss, &sl),
 	    AMTP_E_RANGE);

@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# Integration test of the site API (amtprovd role site) over real HTTPS
+# with curl: a temp site (self-signed TLS, master key, enrolment secret,
+# SQLite file), amtprovd on 127.0.0.1 with a kernel-chosen port.
+# Scenario: callers without or with bad credentials and malformed bodies are
+# refused and nothing is written; an agent registers, posts its OTP hash and
+# its state message, and a provisioning job is queued once; admins list
+# devices and jobs (readonly may, but may not act), reveal a password with an
+# audit record; the database and the log hold no secret in clear.
+set -u
+
+B=${AMTP_BUILD:?AMTP_BUILD must name the build directory}
+AMTPROVD=$B/src/amtprovd/amtprovd
+for t in curl openssl jq sqlite3; do
+	command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
+done
+[ -x "$AMTPROVD" ] || { echo "FAIL: $AMTPROVD not built"; exit 1; }
+
+T=$(mktemp -d /tmp/amtp_site_api.XXXXXX)
+PID=
+cleanup() {
+	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+		kill "$PID"
+		wait "$PID" 2>/dev/null
+	fi
+	[ -n "${AMTP_KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
+}
+trap cleanup EXIT
+
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+
+# --- the site ---
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/site.key" \
+	-out "$T/site.crt" -days 2 -subj /CN=127.0.0.1 \
+	-addext "subjectAltName=IP:127.0.0.1" 2>/dev/null || { echo "FAIL: openssl"; exit 1; }
+chmod 600 "$T/site.key"
+"$AMTPROVD" --make-master-key "$T/master.key" || { echo "FAIL: master key"; exit 1; }
+ES=$(openssl rand -hex 24)
+printf '%s\n' "$ES" > "$T/enrol.secret"
+chmod 600 "$T/enrol.secret"
+cat > "$T/amtprovd.conf" <<CONF
+[site]
+roles = site
+listen = 127.0.0.1:0
+tls_cert = $T/site.crt
+tls_key = $T/site.key
+database = sqlite:$T/site.db
+master_key_file = $T/master.key
+enrolment_secret_file = $T/enrol.secret
+threads = 2
+
+[oob]
+dns_domain = fleet.example.test
+CONF
+"$AMTPROVD" -c "$T/amtprovd.conf" --check-config >/dev/null || { echo "FAIL: check-config"; exit 1; }
+ADMIN=$("$AMTPROVD" -c "$T/amtprovd.conf" --add-admin-token alice admin) || { echo "FAIL: admin token"; exit 1; }
+RO=$("$AMTPROVD" -c "$T/amtprovd.conf" --add-admin-token bob readonly) || { echo "FAIL: ro token"; exit 1; }
+
+# a role this build lacks is an error, not silence
+sed 's/^roles = site$/roles = site,oobsp/' "$T/amtprovd.conf" > "$T/bad.conf"
+if "$AMTPROVD" -c "$T/bad.conf" --check-config 2>"$T/bad.err"; then
+	fail "unbuilt role oobsp accepted"
+elif grep -q "role oobsp" "$T/bad.err"; then ok "unbuilt role refused"
+else fail "unbuilt role: unclear error: $(cat "$T/bad.err")"; fi
+
+"$AMTPROVD" -c "$T/amtprovd.conf" > "$T/daemon.log" 2>&1 &
+PID=$!
+PORT=
+for _ in $(seq 1 100); do
+	PORT=$(sed -n 's/.*serving https on .* (port \([0-9]*\),.*/\1/p' "$T/daemon.log")
+	[ -n "$PORT" ] && break
+	kill -0 "$PID" 2>/dev/null || break
+	sleep 0.1
+done
+[ -n "$PORT" ] || { echo "FAIL: amtprovd did not start"; cat "$T/daemon.log"; exit 1; }
+U=https://127.0.0.1:$PORT
+
+# call METHOD PATH TOKEN [BODY]: prints the status; the body goes to $T/out
+call() {
+	local m=$1 p=$2 tok=$3 body=${4-}
+	local args=(-sS --cacert "$T/site.crt" -o "$T/out" -w '%{http_code}' -X "$m")
+	[ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
+	[ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+	curl "${args[@]}" "$U$p"
+}
+# expect CODE METHOD PATH TOKEN [BODY]
+expect() {
+	local want=$1 got
+	shift
+	got=$(call "$@")
+	if [ "$got" = "$want" ]; then ok "$1 $2 -> $got"; else
+		fail "$1 $2: want $want, got $got: $(head -c 300 "$T/out")"; fi
+}
+field() { jq -r "$1" "$T/out"; }
+rows() { sqlite3 -cmd ".timeout 5000" "$T/site.db" "SELECT count(*) FROM $1" 2>&1; }
+
+expect 200 GET /healthz ""
+[ "$(field .status)" = ok ] || fail "healthz body"
+
+UUID=4C4C4544-0000-1111-8888-00000000000A
+REG='{"hostname":"pc10","domain":"fleet.example.test","smbios_uuid":"'$UUID'"}'
+
+# --- refused callers write nothing ---
+expect 401 POST /api/v1/agents/register "" "$REG"
+[ "$(field .error)" = unauthorized ] || fail "401 body: $(cat "$T/out")"
+expect 401 POST /api/v1/agents/register "wrong-secret-0123456789" "$REG"
+expect 401 POST /api/v1/agents/register "$ES.x" "$REG"
+expect 400 POST /api/v1/agents/register "$ES" '{"hostname":"pc10","smbios_uuid":"not-a-uuid"}'
+[ "$(field .field)" = smbios_uuid ] || fail "400 names smbios_uuid: $(cat "$T/out")"
+expect 400 POST /api/v1/agents/register "$ES" '{"hostname":"pc10","smbios_uuid":"'$UUID'"'
+[ "$(field .error)" = malformed_json ] || fail "malformed json code"
+expect 400 POST /api/v1/agents/register "$ES" '{"hostname":["pc10"],"smbios_uuid":"'$UUID'"}'
+[ "$(field .field)/$(field .error)" = hostname/wrong_type ] || fail "wrong type: $(cat "$T/out")"
+expect 400 POST /api/v1/agents/register "$ES" '{"hostname":"pc10","smbios_uuid":"'$UUID'","x":1}'
+[ "$(field .field)" = x ] || fail "unknown field named"
+expect 400 POST /api/v1/agents/register "$ES" '{"a":[[[[[1]]]]]}'
+[ "$(field .error)" = too_deep ] || fail "depth"
+BIG=$(head -c 5000 /dev/zero | tr '\0' ' ')
+expect 413 POST /api/v1/agents/register "$ES" "{$BIG}"
+expect 401 GET /api/v1/agents/policy ""
+expect 401 POST /api/v1/agents/otp "$UUID.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" '{}'
+expect 401 GET /api/v1/devices ""
+expect 401 GET /api/v1/devices "$ES"
+expect 404 GET /api/v1/nothing ""
+expect 405 GET /api/v1/agents/register "$ES"
+for t in devices agents audit jobs otp_hashes device_facts; do
+	[ "$(rows $t)" = 0 ] || fail "table $t written by refused callers"
+done
+ok "refused callers wrote nothing"
+
+# --- an agent: register (twice), policy, OTP, state ---
+expect 201 POST /api/v1/agents/register "$ES" "$REG"
+DEV=$(field .device_id)
+TOK1=$(field .agent_token)
+[ "$(field .agent_id)" = "${UUID,,}" ] || fail "agent_id is the lower-case UUID"
+expect 200 POST /api/v1/agents/register "$ES" "$REG"
+[ "$(field .device_id)" = "$DEV" ] || fail "re-registration kept the device"
+TOK=$(field .agent_token)
+[ "$TOK" != "$TOK1" ] || fail "re-registration gives a new token"
+[ "$(rows devices)" = 1 ] || fail "one device after two registrations: $(rows devices)"
+expect 401 GET /api/v1/agents/policy "$TOK1"
+expect 200 GET /api/v1/agents/policy "$TOK"
+[ "$(field .provision)" = true ] || fail "policy says provision"
+
+OTP_HASH=$(printf 'Abcdefghijklmnop12345678' | sha256sum | cut -c1-64)
+expect 400 POST /api/v1/agents/otp "$TOK" '{"otp_sha256":"'${OTP_HASH^^}'","amt_address":"127.20.0.10"}'
+[ "$(field .field)" = otp_sha256 ] || fail "otp field named"
+expect 400 POST /api/v1/agents/otp "$TOK" '{"otp_sha256":"'$OTP_HASH'","amt_address":"999.1.1.1"}'
+[ "$(field .field)" = amt_address ] || fail "amt_address named"
+[ "$(rows otp_hashes)" = 0 ] || fail "bad OTP calls wrote"
+expect 200 POST /api/v1/agents/otp "$TOK" '{"otp_sha256":"'$OTP_HASH'","amt_address":"127.20.0.10"}'
+[ "$(field .job_id)" = null ] || fail "no job before the state message"
+[ "$(rows jobs)" = 0 ] || fail "job queued too early"
+
+STATE='{"amt_version":"16.1.25","build":"2049","sku":"16392","uuid":"'${UUID,,}'","dns_suffix":"fleet.example.test","control_mode":"none","provisioning_state":"in","wireless":true,"cert_hashes":[{"name":"Root A","hash":"'$OTP_HASH'","is_default":true,"is_active":true}]}'
+expect 400 POST /api/v1/agents/state "$TOK" '{"amt_version":"16","uuid":"'$UUID'","provisioning_state":"in","cert_hashes":[{"hash":"zz"}]}'
+[ "$(field .field)" = 'cert_hashes[0].hash' ] || fail "hash element named: $(cat "$T/out")"
+expect 200 POST /api/v1/agents/state "$TOK" "$STATE"
+JOB=$(field .job_id)
+[ "$(field .status)" = "not provisioned" ] || fail "status after state"
+[ "$JOB" != null ] || fail "job queued after OTP + state"
+expect 200 POST /api/v1/agents/state "$TOK" "$STATE"
+[ "$(field .job_id)" = "$JOB" ] || fail "repeated state: same job"
+expect 200 POST /api/v1/agents/otp "$TOK" '{"otp_sha256":"'$OTP_HASH'","amt_address":"127.20.0.10"}'
+[ "$(field .job_id)" = "$JOB" ] || fail "repeated OTP: same job"
+[ "$(rows jobs)" = 1 ] || fail "exactly one job"
+[ "$(sqlite3 "$T/site.db" "SELECT state FROM jobs")" = queued ] || fail "job state queued"
+
+# --- admins ---
+expect 200 GET /api/v1/devices "$RO"
+[ "$(field .total)" = 1 ] && [ "$(field '.devices[0].amt_address')" = 127.20.0.10 ] \
+	&& [ "$(field '.devices[0].fqdn')" = pc10.fleet.example.test ] || fail "device list: $(cat "$T/out")"
+expect 200 GET "/api/v1/devices?status=provisioned" "$RO"
+[ "$(field .total)" = 0 ] || fail "status filter"
+expect 200 GET "/api/v1/devices?status=not%20provisioned&q=pc10" "$RO"
+[ "$(field .total)" = 1 ] || fail "status + text filter"
+expect 400 GET "/api/v1/devices?status=bogus" "$RO"
+[ "$(field .field)" = status ] || fail "bad filter named"
+expect 400 GET "/api/v1/devices?limit=0" "$RO"
+expect 200 GET "/api/v1/devices/$DEV" "$RO"
+[ "$(field .facts.amt_version)" = 16.1.25 ] && [ "$(field '.jobs[0].id')" = "$JOB" ] \
+	&& [ "$(field '.jobs[0].steps|length')" = 0 ] || fail "device detail: $(cat "$T/out")"
+expect 404 GET "/api/v1/devices/999" "$RO"
+expect 200 GET "/api/v1/jobs?state=queued" "$RO"
+[ "$(field .total)" = 1 ] || fail "jobs list"
+expect 403 POST "/api/v1/devices/$DEV/cancel" "$RO"
+expect 403 POST "/api/v1/devices/$DEV/passwords/admin/reveal" "$RO"
+[ "$(rows audit)" = 0 ] || fail "refused admin action audited/written"
+expect 404 POST "/api/v1/devices/$DEV/passwords/admin/reveal" "$ADMIN"
+expect 404 POST "/api/v1/devices/$DEV/passwords/wifi/reveal" "$ADMIN"
+
+# a password escrowed (as a service point would), then revealed
+PW='Xk7#mQ2!vR9$wL4p'
+printf '%s\n' "$PW" | "$AMTPROVD" -c "$T/amtprovd.conf" --set-password "$DEV" admin 2>>"$T/tool.log" \
+	|| fail "set-password"
+expect 200 POST "/api/v1/devices/$DEV/passwords/admin/reveal" "$ADMIN" '{"reason":"ticket 42"}'
+[ "$(field .password)" = "$PW" ] && [ "$(field .version)" = 1 ] || fail "revealed password"
+expect 200 GET "/api/v1/audit?device_id=$DEV" "$RO"
+[ "$(jq -r '[.records[]|select(.action=="device.password.reveal" and .actor=="admin:alice")]|length' "$T/out")" = 1 ] \
+	|| fail "reveal audit record: $(cat "$T/out")"
+jq -r '.records[]|select(.action=="device.password.reveal")|.detail' "$T/out" | grep -q "ticket 42" \
+	|| fail "audit detail has the reason"
+
+# --- job actions ---
+expect 409 POST "/api/v1/devices/$DEV/requeue" "$ADMIN"
+expect 200 POST "/api/v1/devices/$DEV/cancel" "$ADMIN" '{"reason":"test"}'
+[ "$(field '.cancelled_jobs[0]')" = "$JOB" ] || fail "cancel"
+expect 409 POST "/api/v1/devices/$DEV/cancel" "$ADMIN"
+expect 200 POST "/api/v1/devices/$DEV/requeue" "$ADMIN"
+[ "$(field .job.state)" = queued ] || fail "requeue"
+expect 202 POST "/api/v1/devices/$DEV/unprovision" "$ADMIN"
+[ "$(field .job.kind)" = unprovision ] || fail "unprovision job"
+expect 200 POST "/api/v1/devices/$DEV/unprovision" "$ADMIN"
+expect 400 POST "/api/v1/devices/$DEV/cancel" "$ADMIN" '{"reason":7}'
+
+# --- metrics ---
+expect 200 GET /metrics ""
+grep -q '^amtprov_devices{status="not provisioned"} 1$' "$T/out" || fail "metrics devices"
+grep -q '^amtprov_jobs{state="queued"} 1$' "$T/out" || fail "metrics jobs: $(grep amtprov_jobs "$T/out")"
+grep -q '^amtprov_http_requests_total{route="agent_register",code="401"} 3$' "$T/out" || fail "metrics 401s"
+
+# --- no secret in clear anywhere ---
+for f in "$T"/site.db*; do
+	if grep -aqF "$PW" "$f"; then fail "password in clear in $(basename "$f")"; fi
+	if grep -aqF "$ES" "$f"; then fail "enrolment secret in $(basename "$f")"; fi
+	if grep -aqF "${TOK#*.}" "$f"; then fail "agent token in $(basename "$f")"; fi
+	if grep -aqF "$ADMIN" "$f"; then fail "admin token in $(basename "$f")"; fi
+done
+for s in "$PW" "$ES" "${TOK#*.}" "$ADMIN" "$OTP_HASH"; do
+	if grep -qF "$s" "$T/daemon.log" "$T/tool.log"; then fail "a secret or payload in the logs"; fi
+done
+ok "no secret in the database or the logs"
+
+# --- clean stop ---
+kill "$PID"
+wait "$PID"
+st=$?
+PID=
+[ "$st" = 0 ] || fail "amtprovd exit status $st"
+if grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' "$T/daemon.log"; then fail "sanitizer report"; fi
+
+if [ "$fails" -ne 0 ]; then
+	echo "--- daemon log ---"
+	tail -50 "$T/daemon.log"
+	echo "$fails failure(s)"
+	exit 1
+fi
+echo "site_api: all passed"
