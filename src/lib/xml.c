@@ -107,6 +107,13 @@ on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	xmlSAX2EndElementNs(ctx, localname, prefix, uri);
 }
 
+static void
+quiet(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
 /* Walks the tree without recursion: text sizes and node kinds. */
 static int
 check_tree(xmlDocPtr doc, char *err, size_t errlen)
@@ -155,6 +162,8 @@ amtp_xml_parse(const void *data, size_t len, size_t maxsize, xmlDocPtr *out,
 {
 	xmlParserCtxtPtr ctxt = NULL;
 	xmlDocPtr doc = NULL;
+	xmlGenericErrorFunc old_fn;
+	void *old_ctx;
 	struct guard g;
 	int r = AMTP_E_INVAL;
 
@@ -186,9 +195,15 @@ amtp_xml_parse(const void *data, size_t len, size_t maxsize, xmlDocPtr *out,
 	ctxt->sax->entityDecl = on_entity_decl;
 	ctxt->sax->startElementNs = on_start;
 	ctxt->sax->endElementNs = on_end;
+	/* Encoding errors go to libxml2's generic handler, not the
+	 * context's: silence it for this parse (its state is per thread). */
+	old_fn = xmlGenericError;
+	old_ctx = xmlGenericErrorContext;
+	xmlSetGenericErrorFunc(NULL, quiet);
 	doc = xmlCtxtReadMemory(ctxt, data, (int)len, NULL, NULL,
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
 	    XML_PARSE_NOCDATA);
+	xmlSetGenericErrorFunc(old_ctx, old_fn);
 	switch (g.why) {
 	case STOP_DOCTYPE:
 	case STOP_ENTITY:

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "amtprov/buf.h"
 #include "amtprov/err.h"
 #include "amtprov/limits.h"
@@ -258,6 +261,36 @@ test_escape(void **state)
 	amtp_buf_free(tiny);
 }
 
+/* Untrusted bytes must not make libxml2 write to stderr (a peer could fill
+ * the simulator's log): encoding errors go to a silenced handler. */
+static void
+test_quiet(void **state)
+{
+	static const char *bad[] = {
+		"<?xml version=\"1.0\" encoding=\"UTF-16\"?>\xff\xff\xff\xff<a/>",
+		"<?xml version=\"1.0\" encoding=\"x-unknown\"?><a/>",
+		"<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?><a>\x1b$B\xff</a>",
+		"<a>\xff\xfe</a>",
+	};
+	char path[] = "/tmp/amtp_xml_quiet_XXXXXX";
+	int fd, saved;
+	size_t i;
+	off_t end;
+
+	(void)state;
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_true((saved = dup(2)) >= 0);
+	assert_true(dup2(fd, 2) == 2);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_not_equal(parse_str(bad[i]), 0);
+	end = lseek(fd, 0, SEEK_END);
+	assert_true(dup2(saved, 2) == 2);
+	close(saved);
+	close(fd);
+	unlink(path);
+	assert_int_equal(end, 0);
+}
+
 int
 main(void)
 {
@@ -268,6 +301,7 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_quiet),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
