@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Load benchmark of the site API: starts amtprovd (role site) on a temp site
+# (SQLite, self-signed ECDSA P-256 certificate, port chosen by the kernel)
+# and runs bench_site_load against it: N agents at once, each registering,
+# posting its OTP hash and its state message over one keep-alive HTTPS
+# connection.  Prints errors, throughput and p99 latency.
+#
+# usage: AMTP_BUILD=build/release bench/site_load.sh [AGENTS] [THREADS]
+#   AGENTS  simulated agents (default 1000)
+#   THREADS site.threads of amtprovd (default 4)
+# Use a build without sanitizers for figures (ASan makes everything 2-5x
+# slower).
+set -u
+B=${AMTP_BUILD:?set AMTP_BUILD to a build directory}
+N=${1:-1000}
+THREADS=${2:-4}
+AMTPROVD=$B/src/amtprovd/amtprovd
+BENCH=$B/bench_site_load
+for f in "$AMTPROVD" "$BENCH"; do
+	[ -x "$f" ] || { echo "$f: not built (cmake --build $B --target amtprovd bench_site_load)"; exit 2; }
+done
+
+T=$(mktemp -d "${AMTP_BENCH_TMP:-/tmp}/amtp_site_load.XXXXXX")
+PID=
+cleanup() {
+	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+		kill "$PID"
+		wait "$PID" 2>/dev/null
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/site.key" -out "$T/site.crt" -days 2 -subj /CN=127.0.0.1 \
+	-addext "subjectAltName=IP:127.0.0.1" 2>/dev/null || exit 1
+chmod 600 "$T/site.key"
+"$AMTPROVD" --make-master-key "$T/master.key" || exit 1
+openssl rand -hex 24 > "$T/enrol.secret"
+chmod 600 "$T/enrol.secret"
+cat > "$T/amtprovd.conf" <<CONF
+[site]
+roles = site
+listen = 127.0.0.1:0
+tls_cert = $T/site.crt
+tls_key = $T/site.key
+database = sqlite:$T/site.db
+master_key_file = $T/master.key
+enrolment_secret_file = $T/enrol.secret
+threads = $THREADS
+max_connections = 4096
+log_level = warning
+[oob]
+dns_domain = bench.example.test
+CONF
+ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+"$AMTPROVD" -c "$T/amtprovd.conf" > "$T/daemon.log" 2>&1 &
+PID=$!
+PORT=
+for _ in $(seq 1 100); do
+	# log_level warning hides the start line; find the port with ss
+	PORT=$(ss -ltnpH 2>/dev/null | grep "pid=$PID\|amtprovd" | grep -o '127.0.0.1:[0-9]*' | head -1 | cut -d: -f2)
+	[ -n "$PORT" ] && break
+	kill -0 "$PID" 2>/dev/null || break
+	sleep 0.1
+done
+[ -n "$PORT" ] || { echo "amtprovd did not start"; cat "$T/daemon.log"; exit 1; }
+echo "amtprovd on 127.0.0.1:$PORT, $THREADS threads, SQLite; $N agents"
+"$BENCH" -u "https://127.0.0.1:$PORT" -k "$T/site.crt" -s "$T/enrol.secret" -n "$N"
+st=$?
+echo "jobs queued: $(sqlite3 "$T/site.db" 'SELECT count(*) FROM jobs' 2>/dev/null || echo '?')"
+exit $st
