@@ -15,10 +15,12 @@
 #include "enroll/ca.h"
 #include "enroll/enroll.h"
 #include "enroll/signer.h"
+#include "store/store.h"
 
 /* Checks csr with pol, then signs its key for req (names already set). */
 static int
-sign_csr(struct amtp_signer *sg, const void *csr, size_t len,
+sign_csr(struct amtp_signer *sg, struct amtp_store *st,
+    int64_t device_id, const void *csr, size_t len,
     const struct amtp_csr_policy *pol, struct amtp_ca_req *req, X509 **out,
     enum amtp_pki_reason *reason, char *detail, size_t detailsz)
 {
@@ -30,7 +32,11 @@ sign_csr(struct amtp_signer *sg, const void *csr, size_t len,
 		return r;
 	/* A reference the request keeps; freed with it. */
 	req->pub = X509_REQ_get0_pubkey(x);
-	r = amtp_signer_sign(sg, req, out);
+	if ((r = amtp_signer_sign(sg, req, out)) == 0 &&
+	    (r = amtp_ca_record(st, *out, req->profile, device_id, NULL)) != 0) {
+		X509_free(*out);
+		*out = NULL;
+	}
 	X509_REQ_free(x);
 	req->pub = NULL;
 	return r;
@@ -49,7 +55,8 @@ amt_names(struct amtp_ca_req *req, enum amtp_ca_profile p, const char *fqdn,
 }
 
 int
-amtp_enroll_amt_web_csr(struct amtp_signer *sg, const void *csr, size_t len,
+amtp_enroll_amt_web_csr(struct amtp_signer *sg, struct amtp_store *st,
+    int64_t device_id, const void *csr, size_t len,
     const char *fqdn, const char *host, X509 **out,
     enum amtp_pki_reason *reason, char *detail, size_t detailsz)
 {
@@ -59,15 +66,16 @@ amtp_enroll_amt_web_csr(struct amtp_signer *sg, const void *csr, size_t len,
 
 	*out = NULL;
 	*reason = AMTP_PKI_OK;
-	if (fqdn == NULL)
+	if (fqdn == NULL || st == NULL)
 		return AMTP_E_INVAL;
 	amt_names(&req, AMTP_CA_AMT_WEB, fqdn, host);
-	return sign_csr(sg, csr, len, &pol, &req, out, reason, detail,
+	return sign_csr(sg, st, device_id, csr, len, &pol, &req, out, reason, detail,
 	    detailsz);
 }
 
 static int
-keygen_sign(struct amtp_signer *sg, struct amtp_ca_req *req, X509 **out,
+keygen_sign(struct amtp_signer *sg, struct amtp_store *st,
+    int64_t device_id, struct amtp_ca_req *req, X509 **out,
     EVP_PKEY **key)
 {
 	EVP_PKEY *k = NULL;
@@ -78,7 +86,10 @@ keygen_sign(struct amtp_signer *sg, struct amtp_ca_req *req, X509 **out,
 	if ((r = amtp_pki_rsa_generate(AMTP_RSA_AMT_BITS, &k)) != 0)
 		return r;
 	req->pub = k;
-	if ((r = amtp_signer_sign(sg, req, out)) != 0) {
+	if ((r = amtp_signer_sign(sg, req, out)) != 0 ||
+	    (r = amtp_ca_record(st, *out, req->profile, device_id, k)) != 0) {
+		X509_free(*out);
+		*out = NULL;
 		EVP_PKEY_free(k);
 		return r;
 	}
@@ -87,21 +98,23 @@ keygen_sign(struct amtp_signer *sg, struct amtp_ca_req *req, X509 **out,
 }
 
 int
-amtp_enroll_amt_web_keygen(struct amtp_signer *sg, const char *fqdn,
+amtp_enroll_amt_web_keygen(struct amtp_signer *sg, struct amtp_store *st,
+    int64_t device_id, const char *fqdn,
     const char *host, X509 **out, EVP_PKEY **key)
 {
 	struct amtp_ca_req req;
 
 	*out = NULL;
 	*key = NULL;
-	if (fqdn == NULL)
+	if (fqdn == NULL || st == NULL)
 		return AMTP_E_INVAL;
 	amt_names(&req, AMTP_CA_AMT_WEB, fqdn, host);
-	return keygen_sign(sg, &req, out, key);
+	return keygen_sign(sg, st, device_id, &req, out, key);
 }
 
 int
-amtp_enroll_8021x_csr(struct amtp_signer *sg, const void *csr, size_t len,
+amtp_enroll_8021x_csr(struct amtp_signer *sg, struct amtp_store *st,
+    int64_t device_id, const void *csr, size_t len,
     const char *identity, X509 **out, enum amtp_pki_reason *reason,
     char *detail, size_t detailsz)
 {
@@ -111,29 +124,31 @@ amtp_enroll_8021x_csr(struct amtp_signer *sg, const void *csr, size_t len,
 
 	*out = NULL;
 	*reason = AMTP_PKI_OK;
-	if (identity == NULL)
+	if (identity == NULL || st == NULL)
 		return AMTP_E_INVAL;
 	amt_names(&req, AMTP_CA_8021X, identity, NULL);
-	return sign_csr(sg, csr, len, &pol, &req, out, reason, detail,
+	return sign_csr(sg, st, device_id, csr, len, &pol, &req, out, reason, detail,
 	    detailsz);
 }
 
 int
-amtp_enroll_8021x_keygen(struct amtp_signer *sg, const char *identity,
+amtp_enroll_8021x_keygen(struct amtp_signer *sg, struct amtp_store *st,
+    int64_t device_id, const char *identity,
     X509 **out, EVP_PKEY **key)
 {
 	struct amtp_ca_req req;
 
 	*out = NULL;
 	*key = NULL;
-	if (identity == NULL)
+	if (identity == NULL || st == NULL)
 		return AMTP_E_INVAL;
 	amt_names(&req, AMTP_CA_8021X, identity, NULL);
-	return keygen_sign(sg, &req, out, key);
+	return keygen_sign(sg, st, device_id, &req, out, key);
 }
 
 int
-amtp_enroll_server(struct amtp_signer *sg, const char *const *names, size_t n,
+amtp_enroll_server(struct amtp_signer *sg, struct amtp_store *st,
+    int64_t device_id, const char *const *names, size_t n,
     X509 **out, EVP_PKEY **key)
 {
 	struct amtp_ca_req req;
@@ -142,7 +157,7 @@ amtp_enroll_server(struct amtp_signer *sg, const char *const *names, size_t n,
 
 	*out = NULL;
 	*key = NULL;
-	if (names == NULL || n == 0 || n > AMTP_CA_NAMES_MAX)
+	if (names == NULL || n == 0 || n > AMTP_CA_NAMES_MAX || st == NULL)
 		return AMTP_E_INVAL;
 	memset(&req, 0, sizeof(req));
 	req.profile = AMTP_CA_SERVER;
@@ -160,5 +175,5 @@ amtp_enroll_server(struct amtp_signer *sg, const char *const *names, size_t n,
 		req.cn = req.dns[0];
 	else
 		req.cn = "localhost";
-	return keygen_sign(sg, &req, out, key);
+	return keygen_sign(sg, st, device_id, &req, out, key);
 }

@@ -3,20 +3,22 @@
  * roles (role enroll, outside the key process).
  *
  * Each call checks its input (a device's CSR is untrusted: every rule of
- * amtp_pki_csr_check applies) and then asks the signer for the certificate.
- * The caller records what it got in the site database with amtp_ca_record()
- * (with the generated key, when there is one, sealed by the store).
+ * amtp_pki_csr_check applies), asks the signer for the certificate, and
+ * records it in the site database st (amtp_ca_record; a generated key is
+ * stored with it, sealed by the store) before handing it out: a certificate
+ * that could not be recorded is not returned.  device_id binds the record to
+ * a device (0: none).
  *
  * Usage (service point, step 6):
- *	r = amtp_enroll_amt_web_csr(sg, csr, csrlen, fqdn, host, &cert,
- *	    &why, detail, sizeof(detail));
+ *	r = amtp_enroll_amt_web_csr(sg, st, dev, csr, csrlen, fqdn, host,
+ *	    &cert, &why, detail, sizeof(detail));
  *	if (r == AMTP_E_CERT) refuse: amtp_pki_reason_str(why), detail
- *	amtp_ca_record(st, cert, AMTP_CA_AMT_WEB, device_id, NULL);
  */
 #ifndef AMTPROVD_ENROLL_ENROLL_H
 #define AMTPROVD_ENROLL_ENROLL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -24,6 +26,7 @@
 #include "amtprov/pki.h"
 
 struct amtp_signer;
+struct amtp_store;
 
 /*
  * AMT web-server certificate from a CSR the device made
@@ -32,26 +35,31 @@ struct amtp_signer;
  * host when not NULL).  AMTP_E_CERT with *reason when the request breaks a
  * rule.
  */
-int amtp_enroll_amt_web_csr(struct amtp_signer *sg, const void *csr,
+int amtp_enroll_amt_web_csr(struct amtp_signer *sg, struct amtp_store *st,
+    int64_t device_id, const void *csr,
     size_t len, const char *fqdn, const char *host, X509 **out,
     enum amtp_pki_reason *reason, char *detail, size_t detailsz);
 
 /* The same for a device that cannot make keys: a new RSA-2048 key is made
  * here and returned in *key. */
-int amtp_enroll_amt_web_keygen(struct amtp_signer *sg, const char *fqdn,
+int amtp_enroll_amt_web_keygen(struct amtp_signer *sg, struct amtp_store *st,
+    int64_t device_id, const char *fqdn,
     const char *host, X509 **out, EVP_PKEY **key);
 
 /* 802.1X client certificate for identity (the device FQDN) from a CSR
  * (RSA 2048..4096) or with a new key. */
-int amtp_enroll_8021x_csr(struct amtp_signer *sg, const void *csr,
+int amtp_enroll_8021x_csr(struct amtp_signer *sg, struct amtp_store *st,
+    int64_t device_id, const void *csr,
     size_t len, const char *identity, X509 **out,
     enum amtp_pki_reason *reason, char *detail, size_t detailsz);
-int amtp_enroll_8021x_keygen(struct amtp_signer *sg, const char *identity,
+int amtp_enroll_8021x_keygen(struct amtp_signer *sg, struct amtp_store *st,
+    int64_t device_id, const char *identity,
     X509 **out, EVP_PKEY **key);
 
 /* The site server's TLS certificate: CN names[0], SAN every name (DNS names
  * and IP addresses are told apart), a new RSA-2048 key. */
-int amtp_enroll_server(struct amtp_signer *sg, const char *const *names,
+int amtp_enroll_server(struct amtp_signer *sg, struct amtp_store *st,
+    int64_t device_id, const char *const *names,
     size_t n, X509 **out, EVP_PKEY **key);
 
 #endif

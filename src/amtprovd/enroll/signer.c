@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -261,6 +263,34 @@ signer_main(int fd, struct amtp_ca *ca)
 	}
 }
 
+/*
+ * The first steps of narrowing the signer: it keeps only its channel (as
+ * fd 3) and stderr, cannot be traced or dumped by processes of the same user
+ * (the key stays out of core files), and cannot gain privileges.
+ * TODO drop to an unprivileged user, Landlock with no filesystem access and
+ * a seccomp filter (read, write, memory, getrandom, exit) once the program's
+ * main decides the user and the sanitizer builds allow it.
+ */
+static int
+narrow(int *fd)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (*fd != 3) {
+		if (dup2(*fd, 3) == -1)
+			return -1;
+		(void)close(*fd);
+		*fd = 3;
+	}
+	if (close_range(4, ~0U, 0) == -1)
+		return -1;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    setrlimit(RLIMIT_CORE, &rl) == -1)
+		return -1;
+	return 0;
+}
+
 int
 amtp_signer_spawn(struct amtp_ca *ca, pid_t *pid, int *fd)
 {
@@ -278,8 +308,8 @@ amtp_signer_spawn(struct amtp_ca *ca, pid_t *pid, int *fd)
 	}
 	if (p == 0) {
 		close(sv[0]);
-		/* TODO narrow further: drop to an unprivileged user, Landlock
-		 * with no filesystem access, seccomp (read/write/exit only). */
+		if (narrow(&sv[1]) != 0)
+			_exit(1);
 		_exit(signer_main(sv[1], ca) == 0 ? 0 : 1);
 	}
 	close(sv[1]);

@@ -38,6 +38,7 @@ static char dir[64], dir2[64];
 static struct amtp_master_key *mk;
 static struct amtp_ca *ca;
 static struct amtp_signer *local;
+static struct amtp_store *store;
 
 static void
 rmtree(const char *d)
@@ -67,6 +68,9 @@ setup(void **state)
 		fprintf(stderr, "create: %s\n", err);
 		return -1;
 	}
+	if (amtp_store_open("sqlite::memory:", mk, &store, err,
+	    sizeof(err)) != 0)
+		return -1;
 	if (amtp_ca_load(dir, mk, &ca, err, sizeof(err)) != 0) {
 		fprintf(stderr, "load: %s\n", err);
 		return -1;
@@ -79,6 +83,7 @@ teardown(void **state)
 {
 	(void)state;
 	amtp_signer_free(local);
+	amtp_store_close(store);
 	amtp_ca_free(ca);
 	amtp_master_key_free(mk);
 	rmtree(dir);
@@ -185,7 +190,7 @@ test_amt_web_csr(void **state)
 
 	(void)state;
 	len = mk_csr(k, FQDN, &der);
-	assert_int_equal(amtp_enroll_amt_web_csr(local, der, (size_t)len, FQDN,
+	assert_int_equal(amtp_enroll_amt_web_csr(local, store, 0, der, (size_t)len, FQDN,
 	    HOST, &c, &why, detail, sizeof(detail)), 0);
 	assert_int_equal(why, AMTP_PKI_OK);
 	assert_int_equal(amtp_pki_cert_cn(c, cn, sizeof(cn)), 0);
@@ -201,7 +206,7 @@ test_amt_web_csr(void **state)
 	assert_int_equal(X509_check_host(c, HOST, 0, 0, NULL), 1);
 	assert_int_equal(openssl_verify(dir, c, "web.pem", "sslserver"), 0);
 	/* A second one has another serial, 127-bit and positive. */
-	assert_int_equal(amtp_enroll_amt_web_csr(local, der, (size_t)len, FQDN,
+	assert_int_equal(amtp_enroll_amt_web_csr(local, store, 0, der, (size_t)len, FQDN,
 	    NULL, &c2, &why, detail, sizeof(detail)), 0);
 	assert_int_equal(amtp_ca_serial_hex(c, s1, sizeof(s1)), 0);
 	assert_int_equal(amtp_ca_serial_hex(c2, s2, sizeof(s2)), 0);
@@ -231,7 +236,7 @@ test_amt_web_refused(void **state)
 	pos = memmem(der, (size_t)len, "dev1", 4);
 	assert_non_null(pos);
 	pos[3] = '9';
-	assert_int_equal(amtp_enroll_amt_web_csr(local, der, (size_t)len,
+	assert_int_equal(amtp_enroll_amt_web_csr(local, store, 0, der, (size_t)len,
 	    "dev9.fleet.example.test", NULL, &c, &why, detail, sizeof(detail)),
 	    AMTP_E_CERT);
 	assert_int_equal(why, AMTP_PKI_CSR_BAD_SIGNATURE);
@@ -239,7 +244,7 @@ test_amt_web_refused(void **state)
 	OPENSSL_free(der);
 	/* Wrong subject: a CSR for another device than the job's. */
 	len = mk_csr(k, "dev2.fleet.example.test", &der);
-	assert_int_equal(amtp_enroll_amt_web_csr(local, der, (size_t)len, FQDN,
+	assert_int_equal(amtp_enroll_amt_web_csr(local, store, 0, der, (size_t)len, FQDN,
 	    HOST, &c, &why, detail, sizeof(detail)), AMTP_E_CERT);
 	assert_int_equal(why, AMTP_PKI_CSR_WRONG_SUBJECT);
 	assert_non_null(strstr(detail, "dev2.fleet.example.test"));
@@ -247,12 +252,12 @@ test_amt_web_refused(void **state)
 	/* Oversized key: AMT web certificates are RSA-2048 exactly. */
 	big = mk_key_bits(3072);
 	len = mk_csr(big, FQDN, &der);
-	assert_int_equal(amtp_enroll_amt_web_csr(local, der, (size_t)len, FQDN,
+	assert_int_equal(amtp_enroll_amt_web_csr(local, store, 0, der, (size_t)len, FQDN,
 	    HOST, &c, &why, detail, sizeof(detail)), AMTP_E_CERT);
 	assert_int_equal(why, AMTP_PKI_CSR_KEY_SIZE);
 	assert_non_null(strstr(detail, "3072"));
 	/* ... but an 802.1X client may use it. */
-	assert_int_equal(amtp_enroll_8021x_csr(local, der, (size_t)len, FQDN,
+	assert_int_equal(amtp_enroll_8021x_csr(local, store, 0, der, (size_t)len, FQDN,
 	    &c, &why, detail, sizeof(detail)), 0);
 	assert_int_equal(openssl_verify(dir, c, "x-big.pem", "sslclient"), 0);
 	X509_free(c);
@@ -291,14 +296,14 @@ test_keygen_profiles(void **state)
 	EXTENDED_KEY_USAGE *eku;
 
 	(void)state;
-	assert_int_equal(amtp_enroll_amt_web_keygen(local, FQDN, HOST, &c,
+	assert_int_equal(amtp_enroll_amt_web_keygen(local, store, 0, FQDN, HOST, &c,
 	    &key), 0);
 	assert_int_equal(X509_check_private_key(c, key), 1);
 	assert_int_equal(EVP_PKEY_get_bits(key), 2048);
 	assert_int_equal(openssl_verify(dir, c, "web-kg.pem", "sslserver"), 0);
 	X509_free(c);
 	EVP_PKEY_free(key);
-	assert_int_equal(amtp_enroll_8021x_keygen(local, FQDN, &c, &key), 0);
+	assert_int_equal(amtp_enroll_8021x_keygen(local, store, 0, FQDN, &c, &key), 0);
 	assert_int_equal(openssl_verify(dir, c, "x.pem", "sslclient"), 0);
 	assert_int_not_equal(openssl_verify(dir, c, "x.pem", "sslserver"), 0);
 	eku = X509_get_ext_d2i(c, NID_ext_key_usage, &crit, NULL);
@@ -309,7 +314,7 @@ test_keygen_profiles(void **state)
 	EXTENDED_KEY_USAGE_free(eku);
 	X509_free(c);
 	EVP_PKEY_free(key);
-	assert_int_equal(amtp_enroll_server(local, names, 3, &c, &key), 0);
+	assert_int_equal(amtp_enroll_server(local, store, 0, names, 3, &c, &key), 0);
 	assert_int_equal(X509_check_ip_asc(c, "127.0.0.1", 0), 1);
 	assert_int_equal(X509_check_ip_asc(c, "::1", 0), 1);
 	assert_int_equal(X509_check_host(c, "site.fleet.example.test", 0, 0,
@@ -317,7 +322,7 @@ test_keygen_profiles(void **state)
 	assert_int_equal(openssl_verify(dir, c, "srv.pem", "sslserver"), 0);
 	X509_free(c);
 	EVP_PKEY_free(key);
-	assert_int_equal(amtp_enroll_server(local, names, 0, &c, &key),
+	assert_int_equal(amtp_enroll_server(local, store, 0, names, 0, &c, &key),
 	    AMTP_E_INVAL);
 }
 
@@ -334,7 +339,7 @@ test_other_ca_fails_verify(void **state)
 	assert_int_equal(amtp_ca_create(dir2, mk, "Other", err, sizeof(err)), 0);
 	assert_int_equal(amtp_ca_load(dir2, mk, &c2, err, sizeof(err)), 0);
 	assert_int_equal(amtp_signer_local(c2, &s2), 0);
-	assert_int_equal(amtp_enroll_amt_web_keygen(s2, FQDN, HOST, &c, &key),
+	assert_int_equal(amtp_enroll_amt_web_keygen(s2, store, 0, FQDN, HOST, &c, &key),
 	    0);
 	assert_int_equal(openssl_verify(dir2, c, "o.pem", "sslserver"), 0);
 	assert_int_not_equal(openssl_verify(dir, c, "o.pem", "sslserver"), 0);
@@ -358,9 +363,19 @@ test_signer_process(void **state)
 	assert_int_equal(amtp_signer_spawn(ca, &pid, &fd), 0);
 	assert_int_equal(amtp_signer_remote(fd, &rs), 0);
 	assert_int_equal(amtp_signer_chain(rs, &chain), 0);
+	/* Narrowed: no new privileges, nothing open but stdio and fd 3. */
+	{
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "grep -q '^NoNewPrivs:.*1$' "
+		    "/proc/%d/status && test -e /proc/%d/fd/3 && test -z "
+		    "\"$(ls /proc/%d/fd | awk '$1 > 3')\"", (int)pid, (int)pid,
+		    (int)pid);
+		assert_int_equal(system(cmd), 0);
+	}
 	assert_int_equal(sk_X509_num(chain), 2);
 	amtp_pki_chain_free(chain);
-	assert_int_equal(amtp_enroll_amt_web_keygen(rs, FQDN, HOST, &c, &key),
+	assert_int_equal(amtp_enroll_amt_web_keygen(rs, store, 0, FQDN, HOST, &c, &key),
 	    0);
 	assert_int_equal(openssl_verify(dir, c, "remote.pem", "sslserver"), 0);
 	X509_free(c);
@@ -411,40 +426,77 @@ test_signer_process(void **state)
 static void
 test_record(void **state)
 {
-	struct amtp_store *st = NULL;
-	struct amtp_cert_rec rec;
+	struct amtp_device_in din = { "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+	    "dev1", FQDN, NULL };
+	struct amtp_cert_rec rec, *list = NULL;
 	struct amtp_secret *ks = NULL;
-	EVP_PKEY *key = NULL, *back = NULL;
+	EVP_PKEY *key = NULL, *back = NULL, *k2;
+	enum amtp_pki_reason why;
+	unsigned char *der;
 	X509 *c = NULL;
-	char serial[AMTP_CA_SERIAL_HEX], err[256], *pem = NULL;
+	char serial[AMTP_CA_SERIAL_HEX], detail[256], *pem = NULL;
 	time_t now = time(NULL);
+	size_t n, before, after;
+	int64_t dev;
+	int len;
 
 	(void)state;
-	assert_int_equal(amtp_store_open("sqlite::memory:", mk, &st, err,
-	    sizeof(err)), 0);
-	assert_int_equal(amtp_enroll_amt_web_keygen(local, FQDN, HOST, &c,
-	    &key), 0);
-	assert_int_equal(amtp_ca_record(st, c, AMTP_CA_AMT_WEB, 0, key), 0);
-	assert_int_equal(amtp_ca_record(st, c, AMTP_CA_AMT_WEB, 0, key),
-	    AMTP_E_EXISTS);
+	assert_int_equal(amtp_store_cert_list(store, 0, 0, 0, &list, &n,
+	    &before), 0);
+	free(list);
+	assert_int_equal(amtp_store_device_upsert(store, &din, &dev, NULL), 0);
+	/* Issued: recorded with its generated key and the device. */
+	assert_int_equal(amtp_enroll_amt_web_keygen(local, store, dev, FQDN,
+	    HOST, &c, &key), 0);
 	assert_int_equal(amtp_ca_serial_hex(c, serial, sizeof(serial)), 0);
-	assert_int_equal(amtp_store_cert_get(st, serial, &rec, &pem), 0);
+	assert_int_equal(amtp_store_cert_get(store, serial, &rec, &pem), 0);
 	assert_string_equal(rec.profile, "amt-web");
+	assert_int_equal(rec.device_id, dev);
 	assert_non_null(strstr(rec.subject, FQDN));
 	assert_true(rec.not_before <= (int64_t)now &&
 	    rec.not_before > (int64_t)now - 7200);
 	assert_true(rec.not_after > (int64_t)now + 700 * MK_DAY);
 	assert_int_equal(rec.has_key, 1);
 	assert_non_null(strstr(pem, "BEGIN CERTIFICATE"));
-	assert_int_equal(amtp_store_cert_get_key(st, serial, &ks), 0);
+	assert_int_equal(amtp_store_cert_get_key(store, serial, &ks), 0);
 	assert_int_equal(amtp_pki_key_from_secret(ks, &back), 0);
 	assert_int_equal(EVP_PKEY_eq(back, key), 1);
+	/* A serial is recorded once. */
+	assert_int_equal(amtp_ca_record(store, c, AMTP_CA_AMT_WEB, dev, NULL),
+	    AMTP_E_EXISTS);
 	free(pem);
 	amtp_secret_free(ks);
 	EVP_PKEY_free(back);
 	EVP_PKEY_free(key);
 	X509_free(c);
-	amtp_store_close(st);
+	c = NULL;
+	/* From a CSR: recorded without a key; a refused one is not. */
+	k2 = mk_key();
+	len = mk_csr(k2, FQDN, &der);
+	assert_int_equal(amtp_enroll_amt_web_csr(local, store, dev, der,
+	    (size_t)len, FQDN, HOST, &c, &why, detail, sizeof(detail)), 0);
+	assert_int_equal(amtp_ca_serial_hex(c, serial, sizeof(serial)), 0);
+	assert_int_equal(amtp_store_cert_get(store, serial, &rec, NULL), 0);
+	assert_int_equal(rec.has_key, 0);
+	X509_free(c);
+	c = NULL;
+	assert_int_equal(amtp_enroll_amt_web_csr(local, store, dev, der,
+	    (size_t)len, "dev5.fleet.example.test", NULL, &c, &why, detail,
+	    sizeof(detail)), AMTP_E_CERT);
+	OPENSSL_free(der);
+	EVP_PKEY_free(k2);
+	assert_int_equal(amtp_store_cert_list(store, dev, 0, 0, &list, &n,
+	    NULL), 0);
+	assert_int_equal(n, 2);
+	free(list);
+	assert_int_equal(amtp_store_cert_list(store, 0, 0, 0, &list, &n,
+	    &after), 0);
+	free(list);
+	assert_int_equal(after, before + 2);
+	/* Without a store nothing is issued. */
+	assert_int_equal(amtp_enroll_amt_web_keygen(local, NULL, 0, FQDN, HOST,
+	    &c, &key), AMTP_E_INVAL);
+	assert_null(key);
 }
 
 int
