@@ -110,7 +110,9 @@ extern const int store_nmigrations;
 #define NOPARAMS	NULL, 0
 
 /* Runs one statement (see store_ops.exec); what names the operation in
- * st->errmsg.  res may be NULL. */
+ * st->errmsg.  res may be NULL.  The back ends cache prepared statements by
+ * the ADDRESS of sql: pass constant strings only (string literals or static
+ * arrays), never text built at run time. */
 int store_q(struct amtp_store *st, const char *what, const char *sql,
     const struct sqlv *p, int np, struct sqlres **res);
 /* Opens a write transaction. */

@@ -386,6 +386,15 @@ amtp_store_job_finish(struct amtp_store *st, int64_t job_id,
 	    TXT(amtp_store_job_state_name(state)), TXT(reason)));
 }
 
+/* Ends the steps of a job that are still open (as failed, with detail). */
+static int
+close_steps(struct amtp_store *st, int64_t job_id, const char *detail)
+{
+	return store_q(st, "job steps", "UPDATE job_steps SET ended = @NOW@,"
+	    " outcome = 'failed', detail = $2 WHERE job_id = $1 AND ended = 0",
+	    PARAMS(INT(job_id), TXT(detail)), NULL);
+}
+
 int
 amtp_store_job_requeue(struct amtp_store *st, int64_t job_id,
     const char *owner, int delay_secs, const char *reason)
@@ -396,13 +405,19 @@ amtp_store_job_requeue(struct amtp_store *st, int64_t job_id,
 	    (r = check_lease(delay_secs, 0)) != 0 ||
 	    (r = store_check_text(reason, AMTP_STORE_TEXT_MAX, 0)) != 0)
 		return r;
-	return fenced(st, "job requeue", "UPDATE jobs SET state = 'queued',"
+	if ((r = store_tx_begin(st)) != 0)
+		return r;
+	if ((r = fenced(st, "job requeue", "UPDATE jobs SET state = 'queued',"
 	    " lease_owner = '', lease_expires = 0,"
 	    " last_error = COALESCE($4, last_error),"
 	    " not_before = @NOW@ + $3, updated = @NOW@"
 	    " WHERE id = $1 AND state = 'running' AND lease_owner = $2"
 	    " RETURNING id", job_id, PARAMS(INT(job_id), TXT(owner),
-	    INT(delay_secs), TXT(reason)));
+	    INT(delay_secs), TXT(reason)))) != 0)
+		goto out;
+	r = close_steps(st, job_id, "abandoned: job requeued");
+ out:
+	return store_tx_end(st, r);
 }
 
 /* After a state-guarded admin UPDATE matched nothing. */
@@ -423,16 +438,22 @@ amtp_store_job_cancel(struct amtp_store *st, int64_t job_id,
 
 	if ((r = store_check_text(reason, AMTP_STORE_TEXT_MAX, 0)) != 0)
 		return r;
+	if ((r = store_tx_begin(st)) != 0)
+		return r;
 	if ((r = store_q(st, "job cancel", "UPDATE jobs SET state ="
 	    " 'cancelled', lease_owner = '', lease_expires = 0,"
 	    " last_error = COALESCE($2, last_error), finished = @NOW@,"
 	    " updated = @NOW@ WHERE id = $1 AND state IN ('queued', 'running')"
 	    " RETURNING id", PARAMS(INT(job_id), TXT(reason)), &res)) != 0)
 		goto out;
-	r = res->nrows == 0 ? state_failed(st, job_id) : 0;
+	if (res->nrows == 0) {
+		r = state_failed(st, job_id);
+		goto out;
+	}
+	r = close_steps(st, job_id, "abandoned: job cancelled");
  out:
 	store_res_free(res);
-	return r;
+	return store_tx_end(st, r);
 }
 
 int

@@ -131,8 +131,13 @@ pg_revive(struct amtp_store *st)
 	}
 }
 
+/*
+ * The rewritten text of sql: from the cache, or rewritten and cached.  When
+ * the cache is full, *owned gets a copy for this call only (free()).
+ */
 static int
-get_sql(struct amtp_store *st, const char *sql, const char **out)
+get_sql(struct amtp_store *st, const char *sql, const char **out,
+    char **owned)
 {
 	struct pg_be *be = st->be;
 	char *text = NULL;
@@ -140,19 +145,22 @@ get_sql(struct amtp_store *st, const char *sql, const char **out)
 	int r;
 
 	*out = NULL;
+	*owned = NULL;
 	for (i = 0; i < be->ncache; i++) {
 		if (be->cache[i].key == sql) {
 			*out = be->cache[i].text;
 			return 0;
 		}
 	}
-	if (be->ncache >= PG_SQL_CACHE)
-		return AMTP_E_INTERNAL;	/* raise PG_SQL_CACHE */
 	if ((r = store_sql_rewrite(sql, &pg_dialect, &text)) != 0)
 		return r;
-	be->cache[be->ncache].key = sql;
-	be->cache[be->ncache].text = text;
-	be->ncache++;
+	if (be->ncache >= PG_SQL_CACHE)
+		*owned = text;
+	else {
+		be->cache[be->ncache].key = sql;
+		be->cache[be->ncache].text = text;
+		be->ncache++;
+	}
 	*out = text;
 	return 0;
 }
@@ -170,12 +178,13 @@ pg_exec(struct amtp_store *st, const char *sql, const struct sqlv *p, int np,
 	struct sqlres *rs = NULL;
 	PGresult *res = NULL;
 	const char *text;
+	char *owned = NULL;
 	int i, j, nrows, ncols, r;
 
 	*out = NULL;
 	if (np < 0 || np > PG_MAX_PARAMS)
 		return AMTP_E_INTERNAL;
-	if ((r = get_sql(st, sql, &text)) != 0)
+	if ((r = get_sql(st, sql, &text, &owned)) != 0)
 		return r;
 	for (i = 0; i < np; i++) {
 		if (p[i].type == SQLV_INT) {
@@ -220,6 +229,7 @@ pg_exec(struct amtp_store *st, const char *sql, const struct sqlv *p, int np,
 	rs = NULL;
 	r = 0;
  out:
+	free(owned);
 	PQclear(res);
 	free(row);
 	free(lens);

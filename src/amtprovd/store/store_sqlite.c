@@ -72,38 +72,45 @@ map_err(struct amtp_store *st, int rc, const char *what)
 	}
 }
 
+/*
+ * The prepared statement for sql: from the cache, or prepared and cached.
+ * When the cache is full the statement is prepared for this call only and
+ * *owned is set: the caller finalizes it.
+ */
 static int
-get_stmt(struct amtp_store *st, const char *sql, sqlite3_stmt **out)
+get_stmt(struct amtp_store *st, const char *sql, sqlite3_stmt **out,
+    int *owned)
 {
 	struct sqlite_be *be = st->be;
 	sqlite3_stmt *s = NULL;
 	char *text = NULL;
 	size_t i;
-	int rc, r;
+	int rc, r, cache;
 
 	*out = NULL;
+	*owned = 0;
 	for (i = 0; i < be->ncache; i++) {
 		if (be->cache[i].key == sql) {
 			*out = be->cache[i].stmt;
 			return 0;
 		}
 	}
+	cache = be->ncache < SQLITE_STMT_CACHE;
 	if ((r = store_sql_rewrite(sql, &sqlite_dialect, &text)) != 0)
 		return r;
 	rc = sqlite3_prepare_v3(be->db, text, -1,
-	    be->ncache < SQLITE_STMT_CACHE ? SQLITE_PREPARE_PERSISTENT : 0,
-	    &s, NULL);
+	    cache ? SQLITE_PREPARE_PERSISTENT : 0, &s, NULL);
 	free(text);
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(s);
 		return map_err(st, rc, "prepare");
 	}
-	if (be->ncache < SQLITE_STMT_CACHE) {
+	if (cache) {
 		be->cache[be->ncache].key = sql;
 		be->cache[be->ncache].stmt = s;
 		be->ncache++;
 	} else
-		return AMTP_E_INTERNAL;	/* raise SQLITE_STMT_CACHE */
+		*owned = 1;
 	*out = s;
 	return 0;
 }
@@ -117,10 +124,10 @@ sqlite_exec(struct amtp_store *st, const char *sql, const struct sqlv *p,
 	sqlite3_stmt *s;
 	const char **vals = NULL;
 	size_t *lens = NULL;
-	int i, rc, r, ncols;
+	int i, rc, r, ncols, owned;
 
 	*res = NULL;
-	if ((r = get_stmt(st, sql, &s)) != 0)
+	if ((r = get_stmt(st, sql, &s, &owned)) != 0)
 		return r;
 	for (i = 0; i < np; i++) {
 		if (p[i].type == SQLV_INT)
@@ -167,8 +174,12 @@ sqlite_exec(struct amtp_store *st, const char *sql, const struct sqlv *p,
 	rs = NULL;
 	r = 0;
  out:
-	(void)sqlite3_reset(s);
-	(void)sqlite3_clear_bindings(s);
+	if (owned)
+		sqlite3_finalize(s);
+	else {
+		(void)sqlite3_reset(s);
+		(void)sqlite3_clear_bindings(s);
+	}
 	free(vals);
 	free(lens);
 	store_res_free(rs);

@@ -94,9 +94,7 @@ setup(void **state)
 		    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 		if (mkdtemp(g_dir) == NULL)
 			return -1;
-	} else
-		(void)snprintf(g_schema, sizeof(g_schema), "t_store_%ld_%d",
-		    (long)getpid(), g_seq);
+	}
 	if (test_uri(g_uri, sizeof(g_uri)) != 0)
 		return -1;
 	if (make_key(&g_key, 0x42) != 0)
@@ -105,6 +103,15 @@ setup(void **state)
 	if (r != 0) {
 		fprintf(stderr, "open %s: %s (%s)\n", g_be == BE_SQLITE ?
 		    "sqlite" : "postgresql", err, amtp_strerror(r));
+		return -1;
+	}
+	/* PostgreSQL: one schema per run (creating one per test costs a
+	 * quarter of a second); each test starts from empty tables. */
+	if (g_be == BE_PG && g_st->ops->script(g_st, "TRUNCATE devices,"
+	    " device_facts, device_root_hashes, otp_hashes, jobs, job_steps,"
+	    " credentials, certificates, audit, agents, admin_tokens,"
+	    " dir_accounts, dir_spns, settings RESTART IDENTITY CASCADE") != 0) {
+		fprintf(stderr, "truncate: %s\n", amtp_store_errmsg(g_st));
 		return -1;
 	}
 	return 0;
@@ -133,8 +140,9 @@ teardown(void **state)
 
 	(void)state;
 	if (g_be == BE_PG && g_st != NULL) {
-		(void)snprintf(sql, sizeof(sql), "DROP SCHEMA \"%s\" CASCADE",
-		    g_schema);
+		/* test_open_newer_schema's fake future version */
+		(void)snprintf(sql, sizeof(sql), "DELETE FROM schema_migrations"
+		    " WHERE version > %d", amtp_store_schema_latest());
 		(void)g_st->ops->script(g_st, sql);
 	}
 	amtp_store_close(g_st);
@@ -173,6 +181,29 @@ group_pg(void **state)
 		    "skip it knowingly)\n");
 		return -1;
 	}
+	(void)snprintf(g_schema, sizeof(g_schema), "t_store_%ld",
+	    (long)getpid());
+	return 0;
+}
+
+static int
+group_pg_end(void **state)
+{
+	struct amtp_store *st = NULL;
+	char sql[128];
+
+	(void)state;
+	if (pg_missing() || test_uri(g_uri, sizeof(g_uri)) != 0)
+		return 0;
+	if (amtp_store_open(g_uri, NULL, &st, NULL, 0) != 0)
+		return -1;
+	(void)snprintf(sql, sizeof(sql), "DROP SCHEMA \"%s\" CASCADE",
+	    g_schema);
+	if (st->ops->script(st, sql) != 0) {
+		amtp_store_close(st);
+		return -1;
+	}
+	amtp_store_close(st);
 	return 0;
 }
 
@@ -816,8 +847,9 @@ static void
 test_job_requeue_cancel_retry(void **state)
 {
 	struct amtp_job_rec j, *v = NULL;
+	struct amtp_step_rec *steps = NULL;
 	struct amtp_job_filter f;
-	int64_t dev, dev2, jid, jid2, jid3;
+	int64_t dev, dev2, jid, jid2, jid3, sid;
 	size_t n, total;
 
 	(void)state;
@@ -838,8 +870,15 @@ test_job_requeue_cancel_retry(void **state)
 	    AMTP_E_CONFLICT);
 	assert_int_equal(amtp_store_job_requeue(g_st, jid, "sp1", -1, NULL),
 	    AMTP_E_RANGE);
+	assert_int_equal(amtp_store_job_step_start(g_st, jid, "sp1", "connect",
+	    &sid), 0);
 	assert_int_equal(amtp_store_job_requeue(g_st, jid, "sp1", 3600,
 	    "device unreachable"), 0);
+	assert_int_equal(amtp_store_job_steps(g_st, jid, &steps, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(steps[0].outcome, AMTP_STEP_FAILED);
+	assert_string_equal(steps[0].detail, "abandoned: job requeued");
+	free(steps);
 	assert_int_equal(amtp_store_job_get(g_st, jid, &j), 0);
 	assert_int_equal(j.state, AMTP_JOB_QUEUED);
 	assert_string_equal(j.last_error, "device unreachable");
@@ -852,7 +891,16 @@ test_job_requeue_cancel_retry(void **state)
 	    AMTP_E_NOTFOUND);
 
 	/* Cancel a running job: the holder learns on its next write. */
+	assert_int_equal(amtp_store_job_step_start(g_st, jid2, "sp1", "connect",
+	    &sid), 0);
 	assert_int_equal(amtp_store_job_cancel(g_st, jid2, "admin says no"), 0);
+	assert_int_equal(amtp_store_job_step_end(g_st, jid2, "sp1", sid,
+	    AMTP_STEP_OK, NULL), AMTP_E_CONFLICT);
+	assert_int_equal(amtp_store_job_steps(g_st, jid2, &steps, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(steps[0].outcome, AMTP_STEP_FAILED);
+	assert_string_equal(steps[0].detail, "abandoned: job cancelled");
+	free(steps);
 	assert_int_equal(amtp_store_job_renew(g_st, jid2, "sp1", 30, NULL),
 	    AMTP_E_CONFLICT);
 	assert_int_equal(amtp_store_job_get(g_st, jid2, &j), 0);
@@ -1725,6 +1773,6 @@ main(void)
 	fails += cmocka_run_group_tests_name("store_sqlite_only", once,
 	    group_sqlite, NULL);
 	fails += cmocka_run_group_tests_name("store_postgresql", tests,
-	    group_pg, NULL);
+	    group_pg, group_pg_end);
 	return fails;
 }

@@ -127,6 +127,12 @@ rm_dir(void)
 	(void)unlink(p);
 	(void)snprintf(p, sizeof(p), "%s/site.db-shm", g_dir);
 	(void)unlink(p);
+	(void)snprintf(p, sizeof(p), "%s/fresh.db", g_dir);
+	(void)unlink(p);
+	(void)snprintf(p, sizeof(p), "%s/fresh.db-wal", g_dir);
+	(void)unlink(p);
+	(void)snprintf(p, sizeof(p), "%s/fresh.db-shm", g_dir);
+	(void)unlink(p);
 	(void)rmdir(g_dir);
 }
 
@@ -499,6 +505,69 @@ test_killed_mid_job(void **state)
 	amtp_store_close(st);
 }
 
+/*
+ * Four service points start at the same moment on a database nobody has
+ * created yet: all open it, and each migration is applied exactly once
+ * (PostgreSQL: advisory lock; SQLite: the write lock and busy timeout).
+ */
+static void
+test_concurrent_first_open(void **state)
+{
+	struct amtp_store *st = NULL;
+	struct sqlres *res = NULL;
+	char uri[AMTP_STORE_URI_MAX + 1], sql[160];
+	int64_t v;
+	pid_t pids[4];
+	int go[2], i, status, r;
+	char c;
+
+	(void)state;
+	if (pg_missing())
+		skip();
+	/* A URI next to the test's own: a new file, or a new schema. */
+	if (g_be == BE_SQLITE)
+		r = snprintf(uri, sizeof(uri), "sqlite:%s/fresh.db", g_dir);
+	else
+		r = snprintf(uri, sizeof(uri), "%s_c", g_uri);
+	assert_true(r > 0 && (size_t)r < sizeof(uri));
+	assert_int_equal(pipe(go), 0);
+	fflush(NULL);
+	for (i = 0; i < 4; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] != -1);
+		if (pids[i] == 0) {
+			(void)close(go[1]);
+			if (read(go[0], &c, 1) != 0)	/* EOF: everyone goes */
+				_exit(2);
+			if (amtp_store_open(uri, NULL, &st, NULL, 0) != 0)
+				_exit(1);
+			amtp_store_close(st);
+			_exit(0);
+		}
+	}
+	(void)close(go[0]);
+	(void)close(go[1]);
+	for (i = 0; i < 4; i++) {
+		status = reap(pids[i], 30);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(amtp_store_open(uri, NULL, &st, NULL, 0), 0);
+	assert_int_equal(store_q(st, "test", "SELECT COUNT(*), MAX(version)"
+	    " FROM schema_migrations", NOPARAMS, &res), 0);
+	assert_int_equal(store_cell_int(res, 0, 0, &v), 0);
+	assert_int_equal(v, amtp_store_schema_latest());
+	assert_int_equal(store_cell_int(res, 0, 1, &v), 0);
+	assert_int_equal(v, amtp_store_schema_latest());
+	store_res_free(res);
+	if (g_be == BE_PG) {
+		(void)snprintf(sql, sizeof(sql), "DROP SCHEMA \"%s_c\" CASCADE",
+		    g_schema);
+		assert_int_equal(st->ops->script(st, sql), 0);
+	}
+	amtp_store_close(st);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -507,6 +576,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_exactly_once),
 		T(test_killed_mid_job),
+		T(test_concurrent_first_open),
 	};
 	int fails = 0;
 
