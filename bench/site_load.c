@@ -260,6 +260,10 @@ main(int argc, char **argv)
 		    prefix, i);
 		a->h = curl_easy_init();
 		curl_easy_setopt(a->h, CURLOPT_CAINFO, cacert);
+#if LIBCURL_VERSION_NUM >= 0x075700
+		/* parse the CA file once for all handles (curl >= 7.87) */
+		curl_easy_setopt(a->h, CURLOPT_CA_CACHE_TIMEOUT, 3600L);
+#endif
 		curl_easy_setopt(a->h, CURLOPT_WRITEFUNCTION, on_data);
 		curl_easy_setopt(a->h, CURLOPT_WRITEDATA, a);
 		curl_easy_setopt(a->h, CURLOPT_PRIVATE, a);

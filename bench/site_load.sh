@@ -68,5 +68,28 @@ done
 echo "amtprovd on 127.0.0.1:$PORT, $THREADS threads, SQLite; $N agents"
 "$BENCH" -u "https://127.0.0.1:$PORT" -k "$T/site.crt" -s "$T/enrol.secret" -n "$N"
 st=$?
+# the server's own view: request time from its first byte to its answer,
+# from the latency histogram of /metrics (bucket upper bounds)
+curl -sS --cacert "$T/site.crt" "https://127.0.0.1:$PORT/metrics" > "$T/metrics" || st=1
+awk -F'[{}" ]+' '
+/^amtprov_http_request_duration_seconds_bucket\{route="agent_/ {
+	split($0, kv, /[{}]/); lab = kv[2]; v = $NF
+	match(lab, /route="[a-z_]*"/); route = substr(lab, RSTART + 7, RLENGTH - 8)
+	match(lab, /le="[^"]*"/); le = substr(lab, RSTART + 4, RLENGTH - 5)
+	n[route, le] += v; if (le == "+Inf") tot[route] += v
+	if (!(route in seen)) { seen[route] = 1; order[++nr] = route }
+	if (!((route, le) in ls)) { ls[route, le] = 1; les[route, ++nl[route]] = le }
+}
+END {
+	for (i = 1; i <= nr; i++) {
+		r = order[i]; p50 = p99 = ""
+		for (j = 1; j <= nl[r]; j++) {
+			le = les[r, j]
+			if (p50 == "" && n[r, le] >= 0.50 * tot[r]) p50 = le
+			if (p99 == "" && n[r, le] >= 0.99 * tot[r]) p99 = le
+		}
+		printf "server (metrics) %-15s n=%-6d p50 <= %ss  p99 <= %ss\n", r, tot[r], p50, p99
+	}
+}' "$T/metrics"
 echo "jobs queued: $(sqlite3 "$T/site.db" 'SELECT count(*) FROM jobs' 2>/dev/null || echo '?')"
 exit $st
