@@ -225,7 +225,8 @@ store_set_err(struct amtp_store *st, const char *what, const char *msg)
 
 	if (st == NULL)
 		return;
-	(void)snprintf(st->errmsg, sizeof(st->errmsg), "%s: %s",
+	/* Cut both parts to fit (a cut message is still useful). */
+	(void)snprintf(st->errmsg, sizeof(st->errmsg), "%.48s: %.200s",
 	    what ? what : "store", msg ? msg : "");
 	/* Keep it one line. */
 	while ((nl = strpbrk(st->errmsg, "\r\n")) != NULL)
@@ -1037,7 +1038,7 @@ amtp_store_device_list(struct amtp_store *st,
 	char pat[2 * AMTP_STORE_TEXT_MAX + 3] = "";
 	const char *status = "";
 	size_t limit = 0, offset = 0, i;
-	int64_t cnt;
+	int64_t cnt = 0;
 	int r;
 
 	*out = NULL;
