@@ -103,6 +103,17 @@
 /* Memory one parsed envelope may take (its arena): a bound on what a
  * hostile document can make us allocate, well above 8x the largest input. */
 #define AMTP_WSMAN_ARENA_MAX		(16u * 1024 * 1024)
+/* WS-Management client (service point): time to connect (TLS included),
+ * time for one request (GenerateKeyPair on real firmware takes seconds;
+ * a stuck device must not hold a job forever), concurrent connections of
+ * one client by default (about 80 kB each with TLS, spec/http-tls-notes.md
+ * 7), resends of one request after a 401 challenge (the first challenge
+ * and one stale="true"), and the longest device URL. */
+#define AMTP_WSCLIENT_CONNECT_TIMEOUT_MS	10000
+#define AMTP_WSCLIENT_REQUEST_TIMEOUT_MS	120000
+#define AMTP_WSCLIENT_MAX_CONNECTIONS		1000
+#define AMTP_WSCLIENT_AUTH_RESENDS		2
+#define AMTP_WSCLIENT_URL_MAX			512
 
 /* Site database (src/amtprovd/store).  Longest store URI; PostgreSQL schema
  * name (an identifier, NAMEDATALEN - 1); SQLite busy timeout (ms) before a

@@ -1,0 +1,651 @@
+/*
+ * amtprov - wsclient.c: WS-Management over HTTP(S) with libcurl's multi
+ * interface and our own Digest (libamtp; the out-of-band service point).
+ * See wsclient.h.
+ *
+ * Per device: one easy handle (kept, so its connection is reused), the last
+ * Digest challenge, the nonce count, and HA1 for the challenge's realm.  A
+ * request's body is kept until it finishes, because a 401 makes us send it
+ * again with an Authorization header.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "amtprov/buf.h"
+#include "amtprov/digest.h"
+#include "amtprov/err.h"
+#include "amtprov/limits.h"
+#include "amtprov/secret.h"
+#include "amtprov/str.h"
+#include "amtprov/wsclient.h"
+
+struct amtp_wsclient {
+	CURLM				*multi;
+	struct amtp_wsclient_opts	 opts;
+	size_t				 ndevs;
+	int				 active;	/* devices with a request */
+};
+
+struct amtp_wsclient_dev {
+	struct amtp_wsclient		*c;
+	CURL				*easy;
+	char				*url;
+	char				*path;		/* digest uri */
+	char				*cert, *key, *ca;
+	char				*user;
+	struct amtp_secret		*pw;
+
+	/* Digest state. */
+	struct amtp_digest_challenge	 chal;
+	int				 has_chal;
+	uint32_t			 nc;
+	uint8_t				 ha1[AMTP_DIGEST_HA1_LEN];
+	int				 have_ha1;
+
+	/* The request in flight. */
+	int				 busy;
+	int				 in_multi;
+	uint8_t				*body;
+	size_t				 blen;
+	amtp_wsclient_cb		 cb;
+	void				*arg;
+	int				 sent_auth;
+	int				 resends;
+	struct amtp_buf			*resp;
+	int				 too_big;
+	struct curl_slist		*hdrs;
+	char				 wwwauth[AMTP_DIGEST_HEADER_MAX + 1];
+	int				 have_wwwauth;
+
+	struct amtp_wsclient_stats	 st;
+};
+
+int
+amtp_wsclient_new(const struct amtp_wsclient_opts *opts,
+    struct amtp_wsclient **out)
+{
+	struct amtp_wsclient *c = NULL;
+	int r = AMTP_E_INVAL;
+
+	if (out == NULL)
+		return AMTP_E_INVAL;
+	*out = NULL;
+	r = AMTP_E_INTERNAL;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		goto out;
+	r = AMTP_E_NOMEM;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		curl_global_cleanup();
+		goto out;
+	}
+	if (opts != NULL)
+		c->opts = *opts;
+	if (c->opts.connect_timeout_ms <= 0)
+		c->opts.connect_timeout_ms = AMTP_WSCLIENT_CONNECT_TIMEOUT_MS;
+	if (c->opts.request_timeout_ms <= 0)
+		c->opts.request_timeout_ms = AMTP_WSCLIENT_REQUEST_TIMEOUT_MS;
+	if (c->opts.max_response == 0 ||
+	    c->opts.max_response > AMTP_MAX_SOAP_SIZE)
+		c->opts.max_response = AMTP_MAX_SOAP_SIZE;
+	if (c->opts.max_connections <= 0)
+		c->opts.max_connections = AMTP_WSCLIENT_MAX_CONNECTIONS;
+	if ((c->multi = curl_multi_init()) == NULL)
+		goto out;
+	if (curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+	    c->opts.max_connections) != CURLM_OK ||
+	    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS,
+	    c->opts.max_connections) != CURLM_OK) {
+		r = AMTP_E_INTERNAL;
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+	r = 0;
+ out:
+	amtp_wsclient_free(c);
+	return r;
+}
+
+void
+amtp_wsclient_free(struct amtp_wsclient *c)
+{
+	if (c == NULL)
+		return;
+	if (c->multi != NULL)
+		curl_multi_cleanup(c->multi);
+	free(c);
+	curl_global_cleanup();
+}
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct amtp_wsclient_dev *d = ud;
+	size_t len = size * n;
+
+	if (amtp_buf_put(d->resp, p, len) != 0) {
+		d->too_big = 1;
+		return 0;	/* makes curl stop with CURLE_WRITE_ERROR */
+	}
+	return len;
+}
+
+/* Keeps the first WWW-Authenticate: Digest value of the last response. */
+static size_t
+on_header(char *p, size_t size, size_t n, void *ud)
+{
+	static const char name[] = "WWW-Authenticate:";
+	struct amtp_wsclient_dev *d = ud;
+	size_t len = size * n, nl = sizeof(name) - 1;
+	const char *v;
+	size_t vlen;
+
+	if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+		d->have_wwwauth = 0;	/* a new response (after 100, 401...) */
+		return len;
+	}
+	if (len <= nl || !amtp_str_eq_ci(p, nl, name, nl) || d->have_wwwauth)
+		return len;
+	v = p + nl;
+	vlen = len - nl;
+	while (vlen > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		vlen--;
+	}
+	while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' ||
+	    v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+		vlen--;
+	if (vlen < 6 || vlen > AMTP_DIGEST_HEADER_MAX ||
+	    !amtp_str_eq_ci(v, 6, "Digest", 6))
+		return len;		/* Negotiate, Basic, or too long */
+	memcpy(d->wwwauth, v, vlen);
+	d->wwwauth[vlen] = '\0';
+	d->have_wwwauth = 1;
+	return len;
+}
+
+static char *
+dupnull(const char *s, int *bad)
+{
+	char *p;
+
+	if (s == NULL)
+		return NULL;
+	if ((p = strdup(s)) == NULL)
+		*bad = 1;
+	return p;
+}
+
+static int
+set_creds(struct amtp_wsclient_dev *d, const char *user,
+    const struct amtp_secret *pw)
+{
+	char *u = NULL;
+	struct amtp_secret *p = NULL;
+	int r = AMTP_E_INVAL;
+
+	if (user == NULL || strlen(user) > AMTP_DIGEST_VALUE_MAX)
+		goto out;
+	r = AMTP_E_NOMEM;
+	if ((u = strdup(user)) == NULL)
+		goto out;
+	if (pw != NULL && (r = amtp_secret_dup(pw, &p)) != 0)
+		goto out;
+	free(d->user);
+	amtp_secret_free(d->pw);
+	d->user = u;
+	d->pw = p;
+	u = NULL;
+	p = NULL;
+	explicit_bzero(d->ha1, sizeof(d->ha1));
+	d->have_ha1 = 0;
+	r = 0;
+ out:
+	free(u);
+	amtp_secret_free(p);
+	return r;
+}
+
+int
+amtp_wsclient_dev_new(struct amtp_wsclient *c, const char *url,
+    const struct amtp_wsclient_tls *tls, const char *user,
+    const struct amtp_secret *pw, struct amtp_wsclient_dev **out)
+{
+	struct amtp_wsclient_dev *d = NULL;
+	const char *h, *slash;
+	int https, bad = 0, r = AMTP_E_INVAL;
+	CURL *e;
+
+	if (out == NULL)
+		return AMTP_E_INVAL;
+	*out = NULL;
+	if (c == NULL || url == NULL || user == NULL ||
+	    strlen(url) > AMTP_WSCLIENT_URL_MAX)
+		goto out;
+	if (strncmp(url, "https://", 8) == 0)
+		https = 1;
+	else if (strncmp(url, "http://", 7) == 0)
+		https = 0;
+	else
+		goto out;
+	h = url + (https ? 8 : 7);
+	if ((slash = strchr(h, '/')) == NULL || slash == h)
+		goto out;
+	r = AMTP_E_NOMEM;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		goto out;
+	d->c = c;
+	d->url = dupnull(url, &bad);
+	d->path = dupnull(slash, &bad);
+	if (tls != NULL) {
+		d->cert = dupnull(tls->client_cert, &bad);
+		d->key = dupnull(tls->client_key, &bad);
+		d->ca = dupnull(tls->ca_file, &bad);
+	}
+	if (bad)
+		goto out;
+	if ((r = set_creds(d, user, pw)) != 0)
+		goto out;
+	r = AMTP_E_NOMEM;
+	if ((d->easy = e = curl_easy_init()) == NULL)
+		goto out;
+	r = AMTP_E_INTERNAL;
+	if (curl_easy_setopt(e, CURLOPT_URL, d->url) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PRIVATE, d) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PROXY, "") != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+	    (long)CURL_HTTP_VERSION_1_1) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	    c->opts.connect_timeout_ms) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+	    c->opts.request_timeout_ms) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_POST, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, d) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HEADERDATA, d) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_USERAGENT, "amtprov/" AMTP_VERSION) !=
+	    CURLE_OK)
+		goto out;
+	if (https) {
+		long v = tls != NULL && tls->verify_peer ? 1L : 0L;
+
+		if (curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, v) != CURLE_OK ||
+		    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, v ? 2L : 0L) !=
+		    CURLE_OK)
+			goto out;
+		if (d->cert != NULL && (curl_easy_setopt(e, CURLOPT_SSLCERT,
+		    d->cert) != CURLE_OK || curl_easy_setopt(e,
+		    CURLOPT_SSLCERTTYPE, "PEM") != CURLE_OK))
+			goto out;
+		if (d->key != NULL && curl_easy_setopt(e, CURLOPT_SSLKEY,
+		    d->key) != CURLE_OK)
+			goto out;
+		if (d->ca != NULL && curl_easy_setopt(e, CURLOPT_CAINFO,
+		    d->ca) != CURLE_OK)
+			goto out;
+	}
+	c->ndevs++;
+	*out = d;
+	d = NULL;
+	r = 0;
+ out:
+	if (d != NULL) {
+		d->c = NULL;	/* not counted yet */
+		amtp_wsclient_dev_free(d);
+	}
+	return r;
+}
+
+static void
+end_request(struct amtp_wsclient_dev *d)
+{
+	if (d->in_multi) {
+		curl_multi_remove_handle(d->c->multi, d->easy);
+		d->in_multi = 0;
+	}
+	if (d->busy) {
+		d->busy = 0;
+		d->c->active--;
+	}
+	free(d->body);
+	d->body = NULL;
+	d->blen = 0;
+	curl_slist_free_all(d->hdrs);
+	d->hdrs = NULL;
+}
+
+void
+amtp_wsclient_dev_free(struct amtp_wsclient_dev *d)
+{
+	if (d == NULL)
+		return;
+	if (d->c != NULL) {
+		end_request(d);
+		d->c->ndevs--;
+	}
+	if (d->easy != NULL)
+		curl_easy_cleanup(d->easy);
+	amtp_buf_free(d->resp);
+	free(d->url);
+	free(d->path);
+	free(d->cert);
+	free(d->key);
+	free(d->ca);
+	free(d->user);
+	amtp_secret_free(d->pw);
+	explicit_bzero(d, sizeof(*d));
+	free(d);
+}
+
+int
+amtp_wsclient_dev_set_credentials(struct amtp_wsclient_dev *d,
+    const char *user, const struct amtp_secret *pw)
+{
+	if (d == NULL)
+		return AMTP_E_INVAL;
+	if (d->busy)
+		return AMTP_E_BUSY;
+	return set_creds(d, user, pw);
+}
+
+void
+amtp_wsclient_dev_stats(const struct amtp_wsclient_dev *d,
+    struct amtp_wsclient_stats *st)
+{
+	*st = d->st;
+}
+
+/* Sends the kept body, with an Authorization header when we hold a
+ * challenge and a password. */
+static int
+dev_send(struct amtp_wsclient_dev *d)
+{
+	struct amtp_buf *auth = NULL;
+	struct curl_slist *h = NULL, *t;
+	int r = AMTP_E_NOMEM;
+
+	if ((h = curl_slist_append(NULL,
+	    "Content-Type: application/soap+xml;charset=UTF-8")) == NULL)
+		goto out;
+	if ((t = curl_slist_append(h, "Expect:")) == NULL)
+		goto out;
+	h = t;
+	d->sent_auth = 0;
+	if (d->has_chal && d->pw != NULL) {
+		if (!d->have_ha1) {
+			if ((r = amtp_digest_ha1(d->user, d->chal.realm, d->pw,
+			    d->ha1)) != 0)
+				goto out;
+			d->have_ha1 = 1;
+		}
+		r = AMTP_E_NOMEM;
+		if ((auth = amtp_buf_new(AMTP_DIGEST_HEADER_MAX + 32)) == NULL)
+			goto out;
+		if ((r = amtp_buf_put_cstring(auth, "Authorization: ")) != 0 ||
+		    (r = amtp_digest_client_answer(&d->chal, d->user, d->ha1,
+		    "POST", d->path, d->nc + 1, NULL, auth)) != 0)
+			goto out;
+		d->nc++;
+		r = AMTP_E_NOMEM;
+		if ((t = curl_slist_append(h, amtp_buf_str(auth))) == NULL)
+			goto out;
+		h = t;
+		d->sent_auth = 1;
+	}
+	r = AMTP_E_NOMEM;
+	if (d->resp == NULL &&
+	    (d->resp = amtp_buf_new(d->c->opts.max_response)) == NULL)
+		goto out;
+	amtp_buf_reset(d->resp);
+	d->too_big = 0;
+	d->have_wwwauth = 0;
+	r = AMTP_E_INTERNAL;
+	if (curl_easy_setopt(d->easy, CURLOPT_HTTPHEADER, h) != CURLE_OK ||
+	    curl_easy_setopt(d->easy, CURLOPT_POSTFIELDS, d->body) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(d->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)d->blen) != CURLE_OK)
+		goto out;
+	curl_slist_free_all(d->hdrs);
+	d->hdrs = h;
+	h = NULL;
+	if (curl_multi_add_handle(d->c->multi, d->easy) != CURLM_OK)
+		goto out;
+	d->in_multi = 1;
+	d->st.sends++;
+	r = 0;
+ out:
+	curl_slist_free_all(h);
+	amtp_buf_free(auth);	/* wipes the header text */
+	return r;
+}
+
+int
+amtp_wsclient_submit(struct amtp_wsclient_dev *d, const void *body,
+    size_t len, amtp_wsclient_cb cb, void *arg)
+{
+	int r;
+
+	if (d == NULL || cb == NULL || (body == NULL && len > 0))
+		return AMTP_E_INVAL;
+	if (d->busy)
+		return AMTP_E_BUSY;
+	if (len > AMTP_MAX_SOAP_SIZE)
+		return AMTP_E_TOOBIG;
+	if ((d->body = malloc(len + 1)) == NULL)
+		return AMTP_E_NOMEM;
+	if (len > 0)
+		memcpy(d->body, body, len);
+	d->body[len] = '\0';
+	d->blen = len;
+	d->cb = cb;
+	d->arg = arg;
+	d->resends = 0;
+	d->busy = 1;
+	d->c->active++;
+	d->st.requests++;
+	if ((r = dev_send(d)) != 0) {
+		end_request(d);
+		return r;
+	}
+	return 0;
+}
+
+/* Ends the request and runs its callback last: the callback may submit
+ * again, or free the device. */
+static void
+finish(struct amtp_wsclient_dev *d, int result, long status)
+{
+	struct amtp_buf *resp = d->resp;
+	amtp_wsclient_cb cb = d->cb;
+	void *arg = d->arg;
+
+	d->resp = NULL;
+	end_request(d);
+	if (status == 0) {
+		/* No HTTP response (transport error, or a reply cut off at
+		 * max_response): no body to hand over. */
+		amtp_buf_free(resp);
+		resp = NULL;
+	}
+	cb(arg, result, status, resp != NULL ? amtp_buf_str(resp) : NULL,
+	    resp != NULL ? amtp_buf_len(resp) : 0);
+	amtp_buf_free(resp);
+}
+
+static int
+map_curl(struct amtp_wsclient_dev *d, CURLcode code)
+{
+	switch (code) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return AMTP_E_TIMEOUT;
+	case CURLE_WRITE_ERROR:
+		return d->too_big ? AMTP_E_TOOBIG : AMTP_E_INTERNAL;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+		return AMTP_E_TLS;
+	default:
+		return AMTP_E_CLOSED;
+	}
+}
+
+static void
+on_done(struct amtp_wsclient_dev *d, CURLcode code)
+{
+	struct amtp_digest_challenge ch;
+	long status = 0, conns = 0;
+
+	curl_multi_remove_handle(d->c->multi, d->easy);
+	d->in_multi = 0;
+	if (curl_easy_getinfo(d->easy, CURLINFO_NUM_CONNECTS, &conns) ==
+	    CURLE_OK)
+		d->st.connects += conns;
+	if (code != CURLE_OK) {
+		finish(d, map_curl(d, code), 0);
+		return;
+	}
+	if (curl_easy_getinfo(d->easy, CURLINFO_RESPONSE_CODE, &status) !=
+	    CURLE_OK)
+		status = 0;
+	if (status >= 200 && status < 300) {
+		finish(d, 0, status);
+		return;
+	}
+	if (status != 401) {
+		finish(d, AMTP_E_HTTP, status);
+		return;
+	}
+	if (!d->have_wwwauth || amtp_digest_challenge_parse(d->wwwauth,
+	    strlen(d->wwwauth), &ch) != 0) {
+		finish(d, AMTP_E_PROTO, status);
+		return;
+	}
+	d->st.challenges++;
+	if (ch.stale)
+		d->st.stale++;
+	/* Keep the newest challenge: a new nonce, maybe a new realm. */
+	if (strcmp(ch.realm, d->chal.realm) != 0 || !d->has_chal) {
+		explicit_bzero(d->ha1, sizeof(d->ha1));
+		d->have_ha1 = 0;
+	}
+	d->chal = ch;
+	d->has_chal = 1;
+	d->nc = 0;
+	if (d->pw == NULL || (d->sent_auth && !ch.stale) ||
+	    d->resends >= AMTP_WSCLIENT_AUTH_RESENDS) {
+		finish(d, AMTP_E_AUTH, status);
+		return;
+	}
+	d->resends++;
+	if (dev_send(d) != 0)
+		finish(d, AMTP_E_INTERNAL, status);
+}
+
+static void
+process(struct amtp_wsclient *c)
+{
+	struct amtp_wsclient_dev *d;
+	CURLMsg *m;
+	int left;
+	char *priv;
+
+	while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		priv = NULL;
+		if (curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv) !=
+		    CURLE_OK || priv == NULL)
+			continue;
+		d = (struct amtp_wsclient_dev *)(void *)priv;
+		on_done(d, m->data.result);
+	}
+}
+
+int
+amtp_wsclient_run(struct amtp_wsclient *c, int timeout_ms)
+{
+	int running = 0;
+
+	if (c == NULL)
+		return AMTP_E_INVAL;
+	if (curl_multi_perform(c->multi, &running) != CURLM_OK)
+		return AMTP_E_INTERNAL;
+	process(c);
+	if (c->active == 0)
+		return 0;
+	if (curl_multi_poll(c->multi, NULL, 0, timeout_ms, NULL) != CURLM_OK)
+		return AMTP_E_INTERNAL;
+	if (curl_multi_perform(c->multi, &running) != CURLM_OK)
+		return AMTP_E_INTERNAL;
+	process(c);
+	return c->active;
+}
+
+struct call_state {
+	int		 done;
+	int		 result;
+	long		 status;
+	struct amtp_buf	*resp;
+};
+
+static void
+call_cb(void *arg, int result, long status, const char *body, size_t len)
+{
+	struct call_state *s = arg;
+
+	s->done = 1;
+	s->result = result;
+	s->status = status;
+	if (body != NULL && (s->resp = amtp_buf_from(body, len,
+	    len > 0 ? len : 1)) == NULL)
+		s->result = AMTP_E_NOMEM;
+}
+
+int
+amtp_wsclient_call(struct amtp_wsclient_dev *d, const void *body, size_t len,
+    struct amtp_buf **resp, long *http_status)
+{
+	struct call_state s;
+	int r;
+
+	if (resp != NULL)
+		*resp = NULL;
+	if (http_status != NULL)
+		*http_status = 0;
+	memset(&s, 0, sizeof(s));
+	if ((r = amtp_wsclient_submit(d, body, len, call_cb, &s)) != 0)
+		return r;
+	while (!s.done)
+		if ((r = amtp_wsclient_run(d->c, 1000)) < 0)
+			break;
+	if (!s.done) {
+		end_request(d);		/* the loop failed: cancel */
+		return r;
+	}
+	if (http_status != NULL)
+		*http_status = s.status;
+	if (resp != NULL)
+		*resp = s.resp;
+	else
+		amtp_buf_free(s.resp);
+	return s.result;
+}
