@@ -379,6 +379,9 @@ parse_envelope(struct pctx *x, xmlDocPtr doc, const xmlNode **hdr,
 		return fail(x, AMTP_E_PROTO, "no SOAP Header", NULL);
 	if (*body == NULL)
 		return fail(x, AMTP_E_PROTO, "no SOAP Body", NULL);
+	if (amtp_xml_has_text(root) || amtp_xml_has_text(*hdr) ||
+	    amtp_xml_has_text(*body))
+		return fail(x, AMTP_E_PROTO, "text outside elements", NULL);
 	return 0;
 }
 
@@ -388,6 +391,9 @@ header_once(struct pctx *x, const xmlNode *c, const char **dst)
 {
 	if (*dst != NULL)
 		return fail(x, AMTP_E_PROTO, "repeated header",
+		    (const char *)c->name);
+	if (amtp_xml_child(c) != NULL)
+		return fail(x, AMTP_E_PROTO, "element inside a text field",
 		    (const char *)c->name);
 	return node_text(x, c, 1, dst);
 }
@@ -1323,7 +1329,7 @@ amtp_wsman_response_build(const struct amtp_wsman_resp_build *rb,
 	memset(&c, 0, sizeof(c));
 	if (rb == NULL || out == NULL || rb->message_id == NULL ||
 	    rb->op <= AMTP_WSMAN_OP_UNKNOWN || rb->op >= AMTP_WSMAN_OP__MAX ||
-	    rb->op == AMTP_WSMAN_OP_RELEASE || rb->resource_uri == NULL ||
+	    rb->resource_uri == NULL ||
 	    !valid_text(rb->resource_uri))
 		goto out;
 	cls_ns = rb->resource_uri;
@@ -1440,7 +1446,7 @@ amtp_wsman_response_build(const struct amtp_wsman_resp_build *rb,
 		r = put(&c, "</g:PullResponse>");
 		break;
 	default:
-		r = 0;		/* Delete: empty Body */
+		r = 0;		/* Delete, Release: empty Body */
 		break;
 	}
 	if (r != 0)

@@ -649,6 +649,54 @@ test_response_build_exact(void **state)
 }
 
 static void
+test_response_build_empty(void **state)
+{
+	static const enum amtp_wsman_op ops[] = { AMTP_WSMAN_OP_DELETE,
+	    AMTP_WSMAN_OP_RELEASE };
+	static const char *actions[] = {
+	    AMTP_WSMAN_NS_TRANSFER "/DeleteResponse",
+	    AMTP_WSMAN_NS_ENUM "/ReleaseResponse" };
+	struct amtp_wsman_resp_build rb;
+	struct amtp_wsman_response *p;
+	struct amtp_buf *out = amtp_buf_new(8192);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		memset(&rb, 0, sizeof(rb));
+		rb.op = ops[i];
+		rb.resource_uri = AMT "AMT_PublicKeyCertificate";
+		rb.relates_to = "5";
+		rb.message_id = "uuid:9";
+		amtp_buf_reset(out);
+		assert_int_equal(amtp_wsman_response_build(&rb, out), 0);
+		assert_non_null(strstr(amtp_buf_str(out), "<a:Body></a:Body>"));
+		assert_int_equal(amtp_wsman_response_parse(amtp_buf_ptr(out),
+		    amtp_buf_len(out), &p, NULL, 0), 0);
+		assert_string_equal(p->action, actions[i]);
+		assert_null(p->body);
+		amtp_wsman_response_free(p);
+	}
+	/* What each kind needs. */
+	memset(&rb, 0, sizeof(rb));
+	rb.resource_uri = AMT "AMT_GeneralSettings";
+	rb.message_id = "1";
+	rb.op = AMTP_WSMAN_OP_GET;		/* no instance */
+	assert_int_equal(amtp_wsman_response_build(&rb, out), AMTP_E_INVAL);
+	rb.op = AMTP_WSMAN_OP_CREATE;		/* no EPR */
+	assert_int_equal(amtp_wsman_response_build(&rb, out), AMTP_E_INVAL);
+	rb.op = AMTP_WSMAN_OP_ENUMERATE;	/* no context */
+	assert_int_equal(amtp_wsman_response_build(&rb, out), AMTP_E_INVAL);
+	rb.op = AMTP_WSMAN_OP_PULL;
+	rb.nitems = 1;				/* no items array */
+	assert_int_equal(amtp_wsman_response_build(&rb, out), AMTP_E_INVAL);
+	rb.nitems = 0;
+	rb.op = AMTP_WSMAN_OP_INVOKE;		/* no method */
+	assert_int_equal(amtp_wsman_response_build(&rb, out), AMTP_E_INVAL);
+	amtp_buf_free(out);
+}
+
+static void
 test_fault_build(void **state)
 {
 	struct amtp_buf *out = amtp_buf_new(8192);
@@ -885,6 +933,12 @@ test_request_errors(void **state)
 		{ ENV_OPEN "<s:Header>" HDR_GET "</s:Header><s:Body><h:X "
 		    "xmlns:h='urn:h'><h:A onload='x'>1</h:A></h:X></s:Body>"
 		    "</s:Envelope>", AMTP_E_PROTO, "unexpected attribute: onload" },
+		{ ENV_OPEN "<s:Header>" HDR_GET "</s:Header><s:Body>junk"
+		    "</s:Body></s:Envelope>", AMTP_E_PROTO,
+		    "text outside elements" },
+		{ ENV_OPEN "<s:Header><wsa:Action><x/>" AMTP_WSMAN_NS_TRANSFER
+		    "/Get</wsa:Action></s:Header><s:Body/></s:Envelope>",
+		    AMTP_E_PROTO, "element inside a text field: Action" },
 		{ "<!DOCTYPE x []>" ENV_OPEN "</s:Envelope>", AMTP_E_XML,
 		    "DOCTYPE not allowed" },
 		{ ENV_OPEN "<s:Header>", AMTP_E_XML, NULL },
@@ -1042,6 +1096,7 @@ main(void)
 		cmocka_unit_test(test_requests_specific),
 		cmocka_unit_test(test_response_roundtrip),
 		cmocka_unit_test(test_response_build_exact),
+		cmocka_unit_test(test_response_build_empty),
 		cmocka_unit_test(test_fault_build),
 		cmocka_unit_test(test_request_roundtrip),
 		cmocka_unit_test(test_prefix_independence),
