@@ -27,6 +27,7 @@
 #include "amtprov/err.h"
 #include "amtprov/limits.h"
 #include "amtprov/secret.h"
+#include "amtprov/str.h"
 
 #include "agent.h"
 #include "site.h"
@@ -532,11 +533,11 @@ test_otp_and_state_bodies(void **state)
 	    "{\"otp_sha256\":\"ab01\",\"amt_address\":\"127.20.0.1\"}");
 
 	memset(h, 0, sizeof(h));
-	strcpy(h[0].name, "Root A");
-	strcpy(h[0].hex, "00ff");
+	amtp_strlcpy(h[0].name, "Root A", sizeof(h[0].name));
+	amtp_strlcpy(h[0].hex, "00ff", sizeof(h[0].hex));
 	h[0].is_default = 1;
-	strcpy(h[1].name, "Root B");
-	strcpy(h[1].hex, "ff00");
+	amtp_strlcpy(h[1].name, "Root B", sizeof(h[1].name));
+	amtp_strlcpy(h[1].hex, "ff00", sizeof(h[1].hex));
 	h[1].is_active = 1;
 	memset(&m, 0, sizeof(m));
 	m.amt_supported = 1;
