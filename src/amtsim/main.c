@@ -826,6 +826,11 @@ main(int argc, char **argv)
 	ctx.no_fsync = no_fsync;
 	ctx.prov_period = (uint32_t)period;
 	ctx.loop = loop;
+	/*
+	 * Network side (src/amtsim/net/): register its sections with
+	 * amtsim_section_register() and set ctx.hook/ctx.hook_arg here,
+	 * before the devices are loaded.
+	 */
 	if ((r = amtsim_fleet_open(dir, &ctx, &fleet, err, sizeof(err))) !=
 	    0) {
 		fprintf(stderr, "amtsim: %s\n", err);
@@ -836,6 +841,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "amtsim: %s\n", err);
 		goto out;
 	}
+	/*
+	 * Network side: start 16992/16993 here for every device with
+	 * amtsim_device_net_active(), then let the hook follow changes.
+	 */
 	if (!quiet) {
 		for (n = 1; n <= fleet->count; n++) {
 			d = amtsim_fleet_device(fleet, n);
