@@ -92,17 +92,39 @@ const struct amtp_conf_key amtpd_config_schema[] = {
 	K("oob", "wired_8021x", AMTP_CONF_STR, NULL, 0, AMTP_CONF_NAME_MAX, NULL, 0,
 	    "Name of an [ieee8021x.NAME] profile applied to the wired interface; unset for none."),
 
-	/* [directory]: where device accounts are created. */
+	/* [directory]: where device accounts are created (step 4). */
 	K("directory", "type", AMTP_CONF_ENUM, "builtin", 0, 0, dir_types, 0,
 	    "builtin (a table in the site database) or ldap."),
-	K("directory", "container", AMTP_CONF_STR, NULL, 0, 512, NULL, 0,
+	K("directory", "container", AMTP_CONF_STR, "OU=AMT", 0, 1024, NULL, 0,
 	    "DN of the container (OU) that receives one account per AMT device."),
 	K("directory", "ldap_uri", AMTP_CONF_STR, NULL, 0, 512, NULL, 0,
-	    "LDAP server for type ldap: ldap://host or ldaps://host."),
+	    "LDAP server for type ldap: ldap://host, ldaps://host or ldapi://path."),
+	K("directory", "starttls", AMTP_CONF_BOOL, "true", 0, 0, NULL, 0,
+	    "Require StartTLS on an ldap:// URI."),
+	K("directory", "ca_file", AMTP_CONF_STR, NULL, 0, 1024, NULL, 0,
+	    "PEM file of the CA certificates that sign the LDAP server's certificate; unset: the system's."),
 	K("directory", "bind_dn", AMTP_CONF_STR, NULL, 0, 512, NULL, 0,
-	    "DN the site server binds as (type ldap)."),
+	    "DN the site server binds as (simple bind)."),
 	K("directory", "bind_password_file", AMTP_CONF_SECRET_FILE, NULL, 0, 1024, NULL, 0,
-	    "File holding the bind DN's password (type ldap)."),
+	    "File holding the bind DN's password."),
+	K("directory", "sasl_mech", AMTP_CONF_STR, NULL, 0, 32, NULL, 0,
+	    "SASL mechanism instead of a simple bind: EXTERNAL or GSSAPI."),
+	K("directory", "object_classes", AMTP_CONF_STR, NULL, 0, 256, NULL, 0,
+	    "Object classes of a new account, comma-separated; unset: computer (Active Directory)."),
+	K("directory", "naming_attr", AMTP_CONF_STR, NULL, 0, 64, NULL, 0,
+	    "RDN attribute of an account; unset: cn."),
+	K("directory", "account_attr", AMTP_CONF_STR, NULL, 0, 64, NULL, 0,
+	    "Account name attribute (value HOST$); unset: sAMAccountName; empty: none."),
+	K("directory", "spn_attr", AMTP_CONF_STR, NULL, 0, 64, NULL, 0,
+	    "SPN attribute; unset: servicePrincipalName."),
+	K("directory", "dns_attr", AMTP_CONF_STR, NULL, 0, 64, NULL, 0,
+	    "DNS name attribute (value FQDN); unset: dNSHostName; empty: none."),
+	K("directory", "password_attr", AMTP_CONF_STR, NULL, 0, 64, NULL, 0,
+	    "Password attribute; unset: unicodePwd (Active Directory, needs TLS), e.g. userPassword for OpenLDAP."),
+	K("directory", "uac_attr", AMTP_CONF_STR, NULL, 0, 64, NULL, 0,
+	    "Account control attribute; unset: userAccountControl; empty: none."),
+	K("directory", "timeout", AMTP_CONF_INT, "10", 1, 300, NULL, 0,
+	    "LDAP network and operation timeout, seconds."),
 
 	/* [mebx]: the MEBx password. */
 	K("mebx", "policy", AMTP_CONF_ENUM, "random", 0, 0, mebx_policies, 0,
@@ -293,6 +315,12 @@ config_check(const struct amtp_conf *c, char *err, size_t errlen)
 	    strncmp(v, "postgres://", 11) != 0)) {
 		snprintf(err, errlen, "site.database: must start with sqlite: "
 		    "or postgresql://");
+		return AMTP_E_CONFIG;
+	}
+	v = amtp_conf_str(c, "directory", "type");
+	if (v != NULL && strcmp(v, "ldap") == 0 &&
+	    amtp_conf_str(c, "directory", "ldap_uri") == NULL) {
+		snprintf(err, errlen, "directory.ldap_uri: required by type ldap");
 		return AMTP_E_CONFIG;
 	}
 	if (site) {

@@ -167,6 +167,14 @@ expect 200 POST /api/v1/agents/otp "$TOK" '{"otp_sha256":"'$OTP_HASH'","amt_addr
 [ "$(field .job_id)" = "$JOB" ] || fail "repeated OTP: same job"
 [ "$(rows jobs)" = 1 ] || fail "exactly one job"
 [ "$(sqlite3 "$T/site.db" "SELECT state FROM jobs")" = queued ] || fail "job state queued"
+# step 4: the directory account (built-in) with its SPNs, its password escrowed
+[ "$(rows dir_accounts)" = 1 ] || fail "one directory account"
+sqlite3 "$T/site.db" "SELECT spn FROM dir_spns" > "$T/spns" 2>&1
+for spn in HTTP/pc10.fleet.example.test:16992 HTTP/pc10.fleet.example.test:16993 HTTP/pc10:16992 HTTP/pc10:16993; do
+	grep -qixF "$spn" "$T/spns" || fail "SPN $spn missing: $(cat "$T/spns")"
+done
+[ "$(sqlite3 "$T/site.db" "SELECT state FROM credentials WHERE kind = 'directory'")" = current ] \
+	|| fail "directory password escrowed and promoted"
 
 # --- admins ---
 expect 200 GET /api/v1/devices "$RO"
@@ -197,8 +205,15 @@ printf '%s\n' "$PW" | "$AMTPROVD" -c "$T/amtprovd.conf" --set-password "$DEV" ad
 	|| fail "set-password"
 expect 200 POST "/api/v1/devices/$DEV/passwords/admin/reveal" "$ADMIN" '{"reason":"ticket 42"}'
 [ "$(field .password)" = "$PW" ] && [ "$(field .version)" = 1 ] || fail "revealed password"
+expect 200 POST "/api/v1/devices/$DEV/passwords/directory/reveal" "$ADMIN"
+DIRPW=$(field .password)
+[ "${#DIRPW}" = 32 ] || fail "directory password (32 characters)"
+expect 200 GET "/api/v1/devices/$DEV" "$RO"
+[ "$(jq -r '[.credentials[]|select(.state=="current")|.kind]|sort|join(",")' "$T/out")" = admin,directory ] \
+	|| fail "credential versions listed: $(jq -c .credentials "$T/out")"
+jq -e '.credentials[]|has("password")' "$T/out" >/dev/null && fail "device detail shows a password"
 expect 200 GET "/api/v1/audit?device_id=$DEV" "$RO"
-[ "$(jq -r '[.records[]|select(.action=="device.password.reveal" and .actor=="admin:alice")]|length' "$T/out")" = 1 ] \
+[ "$(jq -r '[.records[]|select(.action=="device.password.reveal" and .actor=="admin:alice")]|length' "$T/out")" = 2 ] \
 	|| fail "reveal audit record: $(cat "$T/out")"
 jq -r '.records[]|select(.action=="device.password.reveal")|.detail' "$T/out" | grep -q "ticket 42" \
 	|| fail "audit detail has the reason"
@@ -224,11 +239,12 @@ grep -q '^amtprov_http_requests_total{route="agent_register",code="401"} 3$' "$T
 # --- no secret in clear anywhere ---
 for f in "$T"/site.db*; do
 	if grep -aqF "$PW" "$f"; then fail "password in clear in $(basename "$f")"; fi
+	if grep -aqF "$DIRPW" "$f"; then fail "directory password in clear in $(basename "$f")"; fi
 	if grep -aqF "$ES" "$f"; then fail "enrolment secret in $(basename "$f")"; fi
 	if grep -aqF "${TOK#*.}" "$f"; then fail "agent token in $(basename "$f")"; fi
 	if grep -aqF "$ADMIN" "$f"; then fail "admin token in $(basename "$f")"; fi
 done
-for s in "$PW" "$ES" "${TOK#*.}" "$ADMIN" "$OTP_HASH"; do
+for s in "$PW" "$DIRPW" "$ES" "${TOK#*.}" "$ADMIN" "$OTP_HASH"; do
 	if grep -qF "$s" "$T/daemon.log" "$T/tool.log"; then fail "a secret or payload in the logs"; fi
 done
 ok "no secret in the database or the logs"

@@ -34,9 +34,10 @@ void site_api_metrics(struct site_req *req);
 
 /*
  * After an OTP or a state message: when the device is "not provisioned" and
- * has both an OTP hash and firmware facts, queue its provisioning job
- * (idempotent).  *job_id gets the open job's id, or 0 when nothing is
- * queued.
+ * has both an OTP hash and firmware facts and no open provisioning job,
+ * give it its directory account (step 4, site/diracct.c) and queue its
+ * provisioning job.  *job_id gets the open job's id, or 0 when nothing is
+ * queued.  On a directory failure the answer (409/503) is set in req.
  */
 int site_api_maybe_queue(struct site_req *req, struct amtp_store *st,
     int64_t device_id, int64_t *job_id);

@@ -24,6 +24,7 @@
 
 #include "site/api.h"
 #include "site/auth.h"
+#include "site/diracct.h"
 #include "site/httpd.h"
 #include "site/requests.h"
 #include "site/site.h"
@@ -156,12 +157,41 @@ site_api_policy(struct site_req *req)
 	site_req_store_put(req, st);
 }
 
+/* The device's open (queued or running) provisioning job, or 0. */
+static int
+open_provision_job(struct amtp_store *st, int64_t dev, int64_t *job)
+{
+	struct amtp_job_filter jf;
+	struct amtp_job_rec *jobs = NULL;
+	size_t n = 0;
+	int r, state;
+
+	*job = 0;
+	for (state = AMTP_JOB_QUEUED; state <= AMTP_JOB_RUNNING; state++) {
+		memset(&jf, 0, sizeof(jf));
+		jf.device_id = dev;
+		jf.kind = AMTP_JOB_PROVISION;
+		jf.state = state;
+		jf.limit = 1;
+		if ((r = amtp_store_job_list(st, &jf, &jobs, &n, NULL)) != 0)
+			return r;
+		if (n > 0)
+			*job = jobs[0].id;
+		free(jobs);
+		jobs = NULL;
+		if (*job != 0)
+			break;
+	}
+	return 0;
+}
+
 int
 site_api_maybe_queue(struct site_req *req, struct amtp_store *st,
     int64_t device_id, int64_t *job_id)
 {
 	struct amtp_device_rec d;
 	struct amtp_device_facts *f = NULL;
+	char why[AMTP_STORE_TEXT_MAX];
 	int created = 0, r;
 
 	*job_id = 0;
@@ -180,14 +210,23 @@ site_api_maybe_queue(struct site_req *req, struct amtp_store *st,
 			r = 0;	/* the state message has not come yet */
 		goto out;
 	}
-	/*
-	 * TODO(dir): step 4 creates the device's directory account here
-	 * (container from directory.container, a random password escrowed
-	 * as AMTP_CRED_DIRECTORY, SPNs HTTP/<fqdn>:16992, HTTP/<fqdn>:16993
-	 * and the host name forms) through the interface the "enroll"
-	 * engineer provides in src/amtprovd/dir/dir.h.  It does not exist
-	 * yet, so no account is created and the job is queued without one.
-	 */
+	if ((r = open_provision_job(st, device_id, job_id)) != 0 ||
+	    *job_id != 0)
+		goto out;	/* queued already: nothing to redo */
+	/* step 4: the directory account, then the job */
+	if ((r = site_diracct_ensure(req->site, st, &d, why,
+	    sizeof(why))) != 0) {
+		log_warnx("dev %lld: %s", (long long)device_id, why);
+		if (r == AMTP_E_STATE)
+			site_reply_errf(req, 409, "no_fqdn", NULL,
+			    "device %lld: %s", (long long)device_id, why);
+		else
+			site_reply_errf(req, 503, "directory_unavailable", NULL,
+			    "device %lld: directory account not created (%s); "
+			    "the report is recorded, send it again later",
+			    (long long)device_id, amtp_errname(r));
+		goto out;
+	}
 	if ((r = amtp_store_job_enqueue(st, device_id, AMTP_JOB_PROVISION,
 	    job_id, &created)) != 0)
 		goto out;
@@ -232,7 +271,8 @@ site_api_otp(struct site_req *req)
 		goto out;
 	}
 	if ((r = site_api_maybe_queue(req, st, d.id, &job)) != 0) {
-		site_reply_store_err(req, r, "queue job");
+		if (req->json == NULL)
+			site_reply_store_err(req, r, "queue job");
 		goto out;
 	}
 	if ((r = amtp_store_device_get(st, d.id, &d)) != 0) {
@@ -329,7 +369,8 @@ site_api_state(struct site_req *req)
 		goto out;
 	}
 	if ((r = site_api_maybe_queue(req, st, d.id, &job)) != 0) {
-		site_reply_store_err(req, r, "queue job");
+		if (req->json == NULL)
+			site_reply_store_err(req, r, "queue job");
 		goto out;
 	}
 	site_reply_json(req, 200, json_pack("{s:I, s:s, s:o}", "device_id",

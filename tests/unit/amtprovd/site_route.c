@@ -164,6 +164,12 @@ test_config(void **state)
 	    "account = CORP\\\\amt-admins\n", err, sizeof(err)), 0);
 	assert_int_equal(conf(BASE TLS "[bogus]\nx = 1\n", err, sizeof(err)),
 	    AMTP_E_CONFIG);
+	assert_int_equal(conf(BASE TLS "[directory]\ntype = ldap\n", err,
+	    sizeof(err)), AMTP_E_CONFIG);
+	assert_non_null(strstr(err, "directory.ldap_uri"));
+	assert_int_equal(conf(BASE TLS "[directory]\ntype = ldap\n"
+	    "ldap_uri = ldaps://dc.corp.test\naccount_attr =\n", err,
+	    sizeof(err)), 0);
 	/* listen addresses */
 	assert_int_equal(amtpd_config_parse_listen("127.0.0.1:8443", &ss, &sl),
 	    0);
