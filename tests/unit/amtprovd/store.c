@@ -246,6 +246,7 @@ static void
 test_open_migrate(void **state)
 {
 	struct amtp_store *st2 = NULL;
+	struct amtp_device_rec d;
 	char err[256];
 
 	(void)state;
@@ -261,13 +262,27 @@ test_open_migrate(void **state)
 	assert_int_equal(amtp_store_schema_version(st2),
 	    amtp_store_schema_latest());
 	add_device(UUID1);
-	{
-		struct amtp_device_rec d;
-
-		assert_int_equal(amtp_store_device_get_uuid(st2, UUID1, &d), 0);
-	}
+	assert_int_equal(amtp_store_device_get_uuid(st2, UUID1, &d), 0);
 	amtp_store_close(st2);
 	amtp_store_close(NULL);
+	if (g_be == BE_PG) {
+		/* Other query parameters go to libpq, around schema=. */
+		char uri[AMTP_STORE_URI_MAX + 1];
+		const char *pg = getenv("AMTP_TEST_PG");
+
+		assert_true(strchr(pg, '?') == NULL);
+		(void)snprintf(uri, sizeof(uri), "%s?connect_timeout=5&schema=%s"
+		    "&application_name=amtprov_test", pg, g_schema);
+		assert_int_equal(amtp_store_open(uri, g_key, &st2, err,
+		    sizeof(err)), 0);
+		assert_int_equal(amtp_store_device_get_uuid(st2, UUID1, &d), 0);
+		amtp_store_close(st2);
+		(void)snprintf(uri, sizeof(uri), "%s?schema=%s&no_such_param=1",
+		    pg, g_schema);
+		assert_int_equal(amtp_store_open(uri, g_key, &st2, err,
+		    sizeof(err)), AMTP_E_DB);
+		assert_non_null(strstr(err, "no_such_param"));
+	}
 }
 
 static void
@@ -319,6 +334,31 @@ test_open_bad_uri(void **state)
 	assert_int_equal(amtp_store_open(big, g_key, &st, err, sizeof(err)),
 	    AMTP_E_TOOBIG);
 	assert_null(st);
+}
+
+static void
+test_sqlite_memory(void **state)
+{
+	struct amtp_store *st = NULL;
+	struct amtp_device_in in;
+	struct amtp_device_rec d;
+	int64_t id;
+
+	(void)state;
+	if (g_be != BE_SQLITE)
+		skip();
+	assert_int_equal(amtp_store_open("sqlite::memory:", g_key, &st, NULL,
+	    0), 0);
+	assert_int_equal(amtp_store_schema_version(st),
+	    amtp_store_schema_latest());
+	memset(&in, 0, sizeof(in));
+	in.uuid = UUID3;
+	assert_int_equal(amtp_store_device_upsert(st, &in, &id, NULL), 0);
+	assert_int_equal(amtp_store_device_get(st, id, &d), 0);
+	amtp_store_close(st);
+	/* a private database: the file-backed one does not see it */
+	assert_int_equal(amtp_store_device_get_uuid(g_st, UUID3, &d),
+	    AMTP_E_NOTFOUND);
 }
 
 static void
@@ -1764,6 +1804,7 @@ main(void)
 	const struct CMUnitTest once[] = {
 		T(test_open_bad_uri),
 		T(test_sqlite_file_mode),
+		T(test_sqlite_memory),
 		T(test_vocabulary),
 	};
 	int fails = 0;
