@@ -661,6 +661,16 @@ real_now_ms(void *arg)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Nonces issued before this manager existed may have been used with
+ * another one (same key, before a restart): they count as forgotten. */
+static uint64_t
+start_horizon(const struct amtp_digest_nonces *n)
+{
+	uint64_t now = n->now_ms(n->clock_arg);
+
+	return now > 0 ? now - 1 : 0;
+}
+
 int
 amtp_digest_nonces_new(size_t capacity, unsigned lifetime_s,
     const uint8_t *key, struct amtp_digest_nonces **out)
@@ -699,7 +709,7 @@ amtp_digest_nonces_new(size_t capacity, unsigned lifetime_s,
 		r = AMTP_E_CRYPTO;
 		goto out;
 	}
-	n->horizon_ms = n->now_ms(NULL) - 1;
+	n->horizon_ms = start_horizon(n);
 	*out = n;
 	n = NULL;
 	r = 0;
@@ -725,7 +735,7 @@ amtp_digest_nonces_set_clock(struct amtp_digest_nonces *n,
 {
 	n->now_ms = now_ms != NULL ? now_ms : real_now_ms;
 	n->clock_arg = now_ms != NULL ? arg : NULL;
-	n->horizon_ms = n->now_ms(n->clock_arg) - 1;
+	n->horizon_ms = start_horizon(n);
 }
 
 size_t
