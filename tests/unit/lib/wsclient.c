@@ -52,6 +52,8 @@ struct srv {
 	int				 force_stale;	/* next good answer: stale */
 	int				 delay_ms;
 	size_t				 reply_pad;	/* extra reply bytes */
+	int				 close_on_401;	/* as MeshCentral's peer */
+	int				 bare_401;	/* 401 without a challenge */
 };
 
 struct upload {
@@ -112,7 +114,21 @@ challenge(struct srv *s, struct MHD_Connection *c, int stale)
 	s->challenges++;
 	if (stale)
 		s->stale_sent++;
-	ret = reply(c, 401, "", 0, amtp_buf_str(b));
+	if (s->bare_401)
+		ret = reply(c, 401, "", 0, NULL);
+	else if (s->close_on_401) {
+		struct MHD_Response *r;
+
+		r = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
+		    MHD_RESPMEM_PERSISTENT);
+		if (r == NULL)
+			abort();
+		MHD_add_response_header(r, "WWW-Authenticate", amtp_buf_str(b));
+		MHD_add_response_header(r, "Connection", "close");
+		ret = MHD_queue_response(c, 401, r);
+		MHD_destroy_response(r);
+	} else
+		ret = reply(c, 401, "", 0, amtp_buf_str(b));
 	amtp_buf_free(b);
 	return ret;
 }
@@ -397,6 +413,44 @@ test_credentials(void **state)
 	srv_stop(&s);
 }
 
+/* A device that closes the connection after each 401, and one whose 401
+ * carries no Digest challenge. */
+static void
+test_peer_quirks(void **state)
+{
+	struct srv s;
+	struct amtp_wsclient *c;
+	struct amtp_wsclient_dev *d;
+	struct amtp_wsclient_stats st;
+	struct amtp_secret *pw = secret(PASS);
+	char url[128];
+	long status;
+
+	(void)state;
+	srv_start(&s, NULL, NULL);
+	url_of(&s, "http", url, sizeof(url));
+	assert_int_equal(amtp_wsclient_new(NULL, &c), 0);
+	s.close_on_401 = 1;
+	assert_int_equal(amtp_wsclient_dev_new(c, url, NULL, "admin", pw, &d), 0);
+	assert_int_equal(amtp_wsclient_call(d, "<a/>", 4, NULL, &status), 0);
+	assert_int_equal(amtp_wsclient_call(d, "<b/>", 4, NULL, &status), 0);
+	assert_int_equal(s.connections, 2);	/* the resend reconnected */
+	amtp_wsclient_dev_stats(d, &st);
+	assert_int_equal(st.connects, 2);
+	assert_int_equal(st.sends, 3);
+	amtp_wsclient_dev_free(d);
+	s.close_on_401 = 0;
+	s.bare_401 = 1;
+	assert_int_equal(amtp_wsclient_dev_new(c, url, NULL, "admin", pw, &d), 0);
+	assert_int_equal(amtp_wsclient_call(d, "<a/>", 4, NULL, &status),
+	    AMTP_E_PROTO);
+	assert_int_equal(status, 401);
+	amtp_wsclient_dev_free(d);
+	amtp_wsclient_free(c);
+	amtp_secret_free(pw);
+	srv_stop(&s);
+}
+
 struct many {
 	int	done, ok;
 };
@@ -655,6 +709,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_digest_dance),
 		cmocka_unit_test(test_credentials),
+		cmocka_unit_test(test_peer_quirks),
 		cmocka_unit_test(test_many_devices),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_tls_client_chain),
