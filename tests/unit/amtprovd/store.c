@@ -378,6 +378,40 @@ test_sqlite_file_mode(void **state)
 	assert_int_equal(sb.st_mode & 0077, 0);
 }
 
+/* PostgreSQL restarted under us: the failing call says AMTP_E_DB, the next
+ * one reconnects (and finds its schema again). */
+static void
+test_pg_reconnect(void **state)
+{
+	struct amtp_store *other = NULL;
+	struct amtp_device_rec d;
+	struct sqlres *res = NULL;
+	int64_t pid;
+	int r;
+
+	(void)state;
+	NEED_DB();
+	if (g_be != BE_PG)
+		skip();
+	add_device(UUID1);
+	assert_int_equal(store_q(g_st, "test", "SELECT pg_backend_pid()",
+	    NOPARAMS, &res), 0);
+	assert_int_equal(store_cell_int(res, 0, 0, &pid), 0);
+	store_res_free(res);
+	res = NULL;
+	assert_int_equal(amtp_store_open(g_uri, g_key, &other, NULL, 0), 0);
+	assert_int_equal(store_q(other, "test", "SELECT pg_terminate_backend("
+	    "CAST($1 AS INTEGER))", PARAMS(INT(pid)), &res), 0);
+	assert_string_equal(store_cell(res, 0, 0), "t");
+	store_res_free(res);
+	amtp_store_close(other);
+	r = amtp_store_device_get_uuid(g_st, UUID1, &d);
+	assert_int_equal(r, AMTP_E_DB);
+	assert_int_equal(amtp_store_device_get_uuid(g_st, UUID1, &d), 0);
+	assert_int_equal(amtp_store_device_get_uuid(g_st, UUID2, &d),
+	    AMTP_E_NOTFOUND);
+}
+
 /* ------------------------------------------------------------------ */
 /* Vocabulary                                                           */
 /* ------------------------------------------------------------------ */
@@ -1807,6 +1841,10 @@ main(void)
 		T(test_sqlite_memory),
 		T(test_vocabulary),
 	};
+	/* About the PostgreSQL connection. */
+	const struct CMUnitTest pg_only[] = {
+		T(test_pg_reconnect),
+	};
 	int fails = 0;
 
 	fails += cmocka_run_group_tests_name("store_sqlite", tests,
@@ -1814,6 +1852,8 @@ main(void)
 	fails += cmocka_run_group_tests_name("store_sqlite_only", once,
 	    group_sqlite, NULL);
 	fails += cmocka_run_group_tests_name("store_postgresql", tests,
+	    group_pg, group_pg_end);
+	fails += cmocka_run_group_tests_name("store_postgresql_only", pg_only,
 	    group_pg, group_pg_end);
 	return fails;
 }
