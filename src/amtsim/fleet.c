@@ -2,6 +2,7 @@
  * amtprov - fleet.c: creating, loading and serving a fleet of simulated
  * devices (amtsim).  See fleet.h.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -656,6 +657,30 @@ read_count(const char *dir, unsigned *count, char *err, size_t errlen)
 	return r;
 }
 
+/* Removes temporary flash files a killed amtsim left behind
+ * (NNNN.json.tmp.PID from amtp_write_file_atomic()); the committed
+ * NNNN.json next to each is the device's state. */
+static void
+remove_stale_temps(const char *dir)
+{
+	char path[4096];
+	struct dirent *e;
+	DIR *dp;
+
+	if ((dp = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(dp)) != NULL) {
+		if (strstr(e->d_name, ".json.tmp.") == NULL)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >=
+		    (int)sizeof(path))
+			continue;
+		if (unlink(path) == 0)
+			log_info("%s: removed a write cut short by a kill", path);
+	}
+	(void)closedir(dp);
+}
+
 int
 amtsim_fleet_open(const char *dir, const struct amtsim_fleet_ctx *tmpl,
     struct amtsim_fleet **out, char *err, size_t errlen)
@@ -676,6 +701,7 @@ amtsim_fleet_open(const char *dir, const struct amtsim_fleet_ctx *tmpl,
 	f->ctx.dir = f->dir;
 	if ((r = read_count(dir, &f->count, err, errlen)) != 0)
 		goto out;
+	remove_stale_temps(dir);
 	if ((f->devs = calloc(f->count, sizeof(*f->devs))) == NULL) {
 		r = AMTP_E_NOMEM;
 		goto out;

@@ -70,6 +70,10 @@ grep -q "0003.json.*not valid JSON" "$T/log.bad" || fail "garbage: $(cat "$T/log
 "$B" --state "$T/s" --show 3 >"$T/log.bad" 2>&1; rc=$?
 [ $rc -eq 1 ] && grep -q "empty" "$T/log.bad" || fail "empty flash: $(cat "$T/log.bad")"
 cp "$T/good3" "$T/s/0003.json"
+# A half-written temp file from a killed amtsim is removed; the committed
+# file wins.
+head -c 50 "$T/good3" > "$T/s/0003.json.tmp.99999"
 start_sim --quiet
+[ ! -e "$T/s/0003.json.tmp.99999" ] || fail "stale temp file kept"
 [ "$(state_of 3)" = 0 ] || fail "device 3 after repair"
 echo "PASS"
