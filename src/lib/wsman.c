@@ -638,7 +638,7 @@ static int
 response_fill(struct pctx *x, xmlDocPtr doc, struct amtp_wsman_response *p)
 {
 	const xmlNode *hdr, *body, *c, *b0, *items;
-	struct amtp_wsman_obj *it;
+	struct amtp_wsman_obj *it = NULL;
 	const struct amtp_wsman_obj *io;
 	const char *t;
 	size_t n, k;
