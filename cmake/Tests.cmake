@@ -30,6 +30,25 @@ foreach(src ${AMTP_UNIT_TESTS})
 		ENVIRONMENT "AMTP_SRC=${PROJECT_SOURCE_DIR};AMTP_BUILD=${PROJECT_BINARY_DIR}")
 endforeach()
 
+# Test tools: tests/tools/<name>.c -> executable tests/tools/<name> (helpers
+# that integration scripts run), linked with libamtp.  umockdev_mei_relay
+# also needs umockdev-1.0 (a /dev/mei0 emulated by umockdev) and is left out
+# when that is not installed; the scripts then skip.
+file(GLOB AMTP_TEST_TOOLS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/tools/*.c)
+pkg_check_modules(UMOCKDEV QUIET IMPORTED_TARGET umockdev-1.0)
+foreach(src ${AMTP_TEST_TOOLS})
+	get_filename_component(n ${src} NAME_WE)
+	if(n STREQUAL "umockdev_mei_relay" AND NOT UMOCKDEV_FOUND)
+		continue()
+	endif()
+	add_executable(${n} ${src})
+	set_target_properties(${n} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests/tools)
+	target_link_libraries(${n} PRIVATE amtp)
+	if(n STREQUAL "umockdev_mei_relay")
+		target_link_libraries(${n} PRIVATE PkgConfig::UMOCKDEV)
+	endif()
+endforeach()
+
 file(GLOB AMTP_INTEGRATION_TESTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/integration/*.sh)
 foreach(script ${AMTP_INTEGRATION_TESTS})
 	get_filename_component(n ${script} NAME_WE)
