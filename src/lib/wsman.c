@@ -169,7 +169,8 @@ node_ns(const xmlNode *n)
 }
 
 /* Attributes allowed on a property or selector element: Name (selectors),
- * xsi:nil, xsi:type, xml:lang.  Anything else is refused. */
+ * Dialect (an Enumerate Filter), xsi:nil, xsi:type, xml:lang.  Anything
+ * else is refused. */
 static int
 check_attrs(struct pctx *x, const xmlNode *n, int selector)
 {
@@ -181,6 +182,8 @@ check_attrs(struct pctx *x, const xmlNode *n, int selector)
 		    (const char *)at->ns->href : NULL;
 		if (selector && ns == NULL &&
 		    strcmp((const char *)at->name, "Name") == 0)
+			continue;
+		if (ns == NULL && strcmp((const char *)at->name, "Dialect") == 0)
 			continue;
 		if (ns != NULL && strcmp(ns, AMTP_WSMAN_NS_XSI) == 0 &&
 		    (strcmp((const char *)at->name, "nil") == 0 ||

@@ -862,6 +862,23 @@ test_prefix_independence(void **state)
 	assert_string_equal(q->message_id, "9");
 	assert_null(q->body);
 	amtp_wsman_request_free(q);
+	/* An association Enumerate with a Filter (MeshCentral sends these). */
+	assert_int_equal(req_str(ENV_OPEN "<s:Header><wsa:Action>"
+	    AMTP_WSMAN_NS_ENUM "/Enumerate</wsa:Action><wsman:ResourceURI>"
+	    AMTP_WSMAN_URI_CIM "CIM_ElementSettingData</wsman:ResourceURI>"
+	    "<wsa:MessageID>3</wsa:MessageID></s:Header><s:Body>"
+	    "<Enumerate xmlns='" AMTP_WSMAN_NS_ENUM "'><wsman:Filter "
+	    "Dialect='http://schemas.dmtf.org/wbem/wsman/1/cimbinding/"
+	    "associationFilter'><b:AssociatedInstances xmlns:b="
+	    "'http://schemas.dmtf.org/wbem/wsman/1/cimbinding.xsd'>"
+	    "<b:Object><wsa:Address>/wsman</wsa:Address>"
+	    "<wsa:ReferenceParameters><wsman:ResourceURI>" AMT
+	    "AMT_SystemPowerScheme</wsman:ResourceURI></wsa:ReferenceParameters>"
+	    "</b:Object></b:AssociatedInstances></wsman:Filter></Enumerate>"
+	    "</s:Body></s:Envelope>", &q, NULL, 0), 0);
+	assert_int_equal(q->op, AMTP_WSMAN_OP_ENUMERATE);
+	assert_non_null(amtp_wsman_obj_prop(q->body, "Filter", 0)->obj);
+	amtp_wsman_request_free(q);
 	/* The same names in the wrong namespace are not the header. */
 	assert_int_equal(req_str(ENV_OPEN "<s:Header><x:Action xmlns:x='urn:x'>"
 	    AMTP_WSMAN_NS_TRANSFER "/Get</x:Action><wsman:ResourceURI>u"
