@@ -47,6 +47,10 @@ enum backend { BE_SQLITE, BE_PG };
 #define VICTIM_LEASE	1
 
 static enum backend g_be;
+/* Every child a test started, so that teardown can stop what a failed
+ * assertion left running. */
+static pid_t g_kids[16];
+static int g_nkids;
 static char g_dir[PATH_MAX];
 static char g_uri[AMTP_STORE_URI_MAX + 1];
 static char g_schema[64];
@@ -143,6 +147,14 @@ teardown(void **state)
 	char sql[128];
 
 	(void)state;
+	while (g_nkids > 0) {
+		pid_t pid = g_kids[--g_nkids];
+
+		if (waitpid(pid, NULL, WNOHANG) == 0) {
+			(void)kill(pid, SIGKILL);
+			(void)waitpid(pid, NULL, 0);
+		}
+	}
 	if (pg_missing())
 		return 0;
 	if (g_be == BE_PG && open_store(&st) == 0) {
@@ -333,10 +345,12 @@ spawn(int idx, int lease, int victim_fd)
 	pid_t pid;
 
 	fflush(NULL);
+	assert_true(g_nkids < (int)(sizeof(g_kids) / sizeof(g_kids[0])));
 	pid = fork();
 	assert_true(pid != -1);
 	if (pid == 0)
 		worker(idx, lease, victim_fd);
+	g_kids[g_nkids++] = pid;
 	return pid;
 }
 
@@ -535,6 +549,8 @@ test_concurrent_first_open(void **state)
 	for (i = 0; i < 4; i++) {
 		pids[i] = fork();
 		assert_true(pids[i] != -1);
+		if (pids[i] > 0)
+			g_kids[g_nkids++] = pids[i];
 		if (pids[i] == 0) {
 			(void)close(go[1]);
 			if (read(go[0], &c, 1) != 0)	/* EOF: everyone goes */
