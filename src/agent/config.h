@@ -19,9 +19,9 @@
 
 #include <stddef.h>
 
-#include "agent.h"
+#include "amtprov/conf.h"
 
-struct amtp_conf_key;
+#include "agent.h"
 
 extern const struct amtp_conf_key agent_config_schema[];
 
