@@ -66,8 +66,17 @@ for _ in $(seq 1 100); do
 done
 [ -n "$PORT" ] || { echo "amtprovd did not start"; cat "$T/daemon.log"; exit 1; }
 echo "amtprovd on 127.0.0.1:$PORT, $THREADS threads, SQLite; $N agents"
-"$BENCH" -u "https://127.0.0.1:$PORT" -k "$T/site.crt" -s "$T/enrol.secret" -n "$N"
+cpu() { # utime + stime of the site role (the child) in seconds
+	local c
+	c=$(pgrep -P "$PID" | head -1)
+	[ -n "$c" ] && awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$c/stat"
+}
+c0=$(cpu)
+TIMEFORMAT='bench client: %U s user + %S s system CPU, %R s elapsed'
+time "$BENCH" -u "https://127.0.0.1:$PORT" -k "$T/site.crt" -s "$T/enrol.secret" -n "$N"
 st=$?
+c1=$(cpu)
+echo "site server: $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }') s CPU; machine load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 # the server's own view: request time from its first byte to its answer,
 # from the latency histogram of /metrics (bucket upper bounds)
 curl -sS --cacert "$T/site.crt" "https://127.0.0.1:$PORT/metrics" > "$T/metrics" || st=1

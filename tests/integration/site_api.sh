@@ -7,6 +7,9 @@
 # its state message, and a provisioning job is queued once; admins list
 # devices and jobs (readonly may, but may not act), reveal a password with an
 # audit record; the database and the log hold no secret in clear.
+# With SITE_API_PG set to a PostgreSQL URI (site_api_pg.sh does that) the
+# same scenario runs on PostgreSQL, in a schema of its own that is dropped
+# at the end.
 set -u
 
 B=${AMTP_BUILD:?AMTP_BUILD must name the build directory}
@@ -17,12 +20,21 @@ done
 [ -x "$AMTPROVD" ] || { echo "FAIL: $AMTPROVD not built"; exit 1; }
 
 T=$(mktemp -d /tmp/amtp_site_api.XXXXXX)
+PG=${SITE_API_PG:-}
+SCHEMA=site_api_$$
+if [ -n "$PG" ]; then
+	command -v psql >/dev/null && command -v pg_dump >/dev/null || { echo "SKIP: psql"; exit 77; }
+	case $PG in *\?*) DBURI="$PG&schema=$SCHEMA" ;; *) DBURI="$PG?schema=$SCHEMA" ;; esac
+else
+	DBURI=sqlite:$T/site.db
+fi
 PID=
 cleanup() {
 	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
 		kill "$PID"
 		wait "$PID" 2>/dev/null
 	fi
+	[ -n "$PG" ] && psql "$PG" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1
 	[ -n "${AMTP_KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
 }
 trap cleanup EXIT
@@ -46,7 +58,7 @@ roles = site
 listen = 127.0.0.1:0
 tls_cert = $T/site.crt
 tls_key = $T/site.key
-database = sqlite:$T/site.db
+database = $DBURI
 master_key_file = $T/master.key
 enrolment_secret_file = $T/enrol.secret
 threads = 2
@@ -94,7 +106,23 @@ expect() {
 		fail "$1 $2: want $want, got $got: $(head -c 300 "$T/out")"; fi
 }
 field() { jq -r "$1" "$T/out"; }
-rows() { sqlite3 -cmd ".timeout 5000" "$T/site.db" "SELECT count(*) FROM $1" 2>&1; }
+# sql QUERY: one query on the site database, rows as text
+sql() {
+	if [ -n "$PG" ]; then
+		PGOPTIONS="-c search_path=$SCHEMA" psql "$PG" -tAqc "$1" 2>&1
+	else
+		sqlite3 -cmd ".timeout 5000" "$T/site.db" "$1" 2>&1
+	fi
+}
+rows() { sql "SELECT count(*) FROM $1"; }
+# dump: every byte the database holds, one file per path printed
+dump() {
+	if [ -n "$PG" ]; then
+		pg_dump -d "$PG" -n "$SCHEMA" -f "$T/pg.dump" 2>/dev/null && echo "$T/pg.dump"
+	else
+		ls "$T"/site.db*
+	fi
+}
 
 expect 200 GET /healthz ""
 [ "$(field .status)" = ok ] || fail "healthz body"
@@ -166,14 +194,14 @@ expect 200 POST /api/v1/agents/state "$TOK" "$STATE"
 expect 200 POST /api/v1/agents/otp "$TOK" '{"otp_sha256":"'$OTP_HASH'","amt_address":"127.20.0.10"}'
 [ "$(field .job_id)" = "$JOB" ] || fail "repeated OTP: same job"
 [ "$(rows jobs)" = 1 ] || fail "exactly one job"
-[ "$(sqlite3 "$T/site.db" "SELECT state FROM jobs")" = queued ] || fail "job state queued"
+[ "$(sql "SELECT state FROM jobs")" = queued ] || fail "job state queued"
 # step 4: the directory account (built-in) with its SPNs, its password escrowed
 [ "$(rows dir_accounts)" = 1 ] || fail "one directory account"
-sqlite3 "$T/site.db" "SELECT spn FROM dir_spns" > "$T/spns" 2>&1
+sql "SELECT spn FROM dir_spns" > "$T/spns"
 for spn in HTTP/pc10.fleet.example.test:16992 HTTP/pc10.fleet.example.test:16993 HTTP/pc10:16992 HTTP/pc10:16993; do
 	grep -qixF "$spn" "$T/spns" || fail "SPN $spn missing: $(cat "$T/spns")"
 done
-[ "$(sqlite3 "$T/site.db" "SELECT state FROM credentials WHERE kind = 'directory'")" = current ] \
+[ "$(sql "SELECT state FROM credentials WHERE kind = 'directory'")" = current ] \
 	|| fail "directory password escrowed and promoted"
 
 # --- admins ---
@@ -237,7 +265,9 @@ grep -q '^amtprov_jobs{state="queued"} 1$' "$T/out" || fail "metrics jobs: $(gre
 grep -q '^amtprov_http_requests_total{route="agent_register",code="401"} 3$' "$T/out" || fail "metrics 401s"
 
 # --- no secret in clear anywhere ---
-for f in "$T"/site.db*; do
+dumps=$(dump)
+[ -n "$dumps" ] || fail "database dump"
+for f in $dumps; do
 	if grep -aqF "$PW" "$f"; then fail "password in clear in $(basename "$f")"; fi
 	if grep -aqF "$DIRPW" "$f"; then fail "directory password in clear in $(basename "$f")"; fi
 	if grep -aqF "$ES" "$f"; then fail "enrolment secret in $(basename "$f")"; fi
