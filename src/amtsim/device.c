@@ -902,15 +902,58 @@ from_json(struct amtsim_device *d, const json_t *o, unsigned index,
 }
 
 int
+amtsim_device_parse(const struct amtsim_fleet_ctx *ctx, unsigned index,
+    const void *text, size_t len, struct amtsim_fleet *fleet,
+    struct amtsim_device **out, char *err, size_t errlen)
+{
+	struct amtsim_device *d = NULL;
+	json_error_t je;
+	json_t *o = NULL;
+	int r;
+
+	*out = NULL;
+	if (errlen > 0)
+		err[0] = '\0';
+	if (len == 0) {
+		(void)snprintf(err, errlen, "flash file is empty (truncated)");
+		return AMTP_E_PARSE;
+	}
+	if (len > AMTP_SIM_FLASH_MAX) {
+		(void)snprintf(err, errlen, "flash file larger than %d bytes",
+		    AMTP_SIM_FLASH_MAX);
+		return AMTP_E_TOOBIG;
+	}
+	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)) ==
+	    NULL) {
+		(void)snprintf(err, errlen, "flash file is not valid JSON "
+		    "(corrupt or truncated): line %d: %s", je.line, je.text);
+		r = AMTP_E_JSON;
+		goto out;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		r = AMTP_E_NOMEM;
+		goto out;
+	}
+	d->fleet = fleet;
+	d->ctx = ctx;
+	if ((r = from_json(d, o, index, err, errlen)) != 0)
+		goto out;
+	*out = d;
+	d = NULL;
+	r = 0;
+ out:
+	amtsim_device_free(d);
+	json_decref(o);
+	return r;
+}
+
+int
 amtsim_device_load(const struct amtsim_fleet_ctx *ctx, unsigned index,
     struct amtsim_fleet *fleet, struct amtsim_device **out, char *err,
     size_t errlen)
 {
-	struct amtsim_device *d = NULL;
 	struct amtp_buf *b = NULL;
-	char path[4096], why[256];
-	json_error_t je;
-	json_t *o = NULL;
+	char path[4096], why[512];
 	int r;
 
 	*out = NULL;
@@ -928,36 +971,15 @@ amtsim_device_load(const struct amtsim_fleet_ctx *ctx, unsigned index,
 		    path, r == AMTP_E_IO ? strerror(errno) : amtp_strerror(r));
 		goto out;
 	}
-	if (amtp_buf_len(b) == 0) {
-		(void)snprintf(err, errlen, "%s: flash file is empty "
-		    "(truncated)", path);
-		r = AMTP_E_PARSE;
+	if ((r = amtsim_device_parse(ctx, index, amtp_buf_ptr(b),
+	    amtp_buf_len(b), fleet, out, why, sizeof(why))) != 0) {
+		(void)snprintf(err, errlen, "%s: %s%s", path,
+		    r == AMTP_E_PARSE && strncmp(why, "flash", 5) != 0 ?
+		    "bad flash file: " : "", why);
 		goto out;
 	}
-	if ((o = json_loadb((const char *)amtp_buf_ptr(b), amtp_buf_len(b),
-	    JSON_REJECT_DUPLICATES, &je)) == NULL) {
-		(void)snprintf(err, errlen, "%s: flash file is not valid JSON "
-		    "(corrupt or truncated): line %d: %s", path, je.line,
-		    je.text);
-		r = AMTP_E_JSON;
-		goto out;
-	}
-	if ((d = calloc(1, sizeof(*d))) == NULL) {
-		r = AMTP_E_NOMEM;
-		goto out;
-	}
-	d->fleet = fleet;
-	d->ctx = ctx;
-	if ((r = from_json(d, o, index, why, sizeof(why))) != 0) {
-		(void)snprintf(err, errlen, "%s: bad flash file: %s", path, why);
-		goto out;
-	}
-	*out = d;
-	d = NULL;
 	r = 0;
  out:
-	amtsim_device_free(d);
-	json_decref(o);
 	amtp_buf_free(b);
 	explicit_bzero(why, sizeof(why));
 	return r;

@@ -215,6 +215,15 @@ int amtsim_device_load(const struct amtsim_fleet_ctx *ctx, unsigned index,
     struct amtsim_fleet *fleet, struct amtsim_device **out, char *err,
     size_t errlen);
 
+/*
+ * The same from the len bytes of a flash file's text (the parser that
+ * amtsim_device_load() and fuzz/fuzz_amtsim_flash.c use).  err gets the
+ * reason without the file name.
+ */
+int amtsim_device_parse(const struct amtsim_fleet_ctx *ctx, unsigned index,
+    const void *text, size_t len, struct amtsim_fleet *fleet,
+    struct amtsim_device **out, char *err, size_t errlen);
+
 /* Frees d (wiping its secrets).  NULL does nothing. */
 void amtsim_device_free(struct amtsim_device *d);
 

@@ -506,8 +506,9 @@ raise_nofile(unsigned need)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (rl.rlim_cur < (rlim_t)need + 64)
-		log_warnx("open-file limit %llu is below the %u sockets this "
-		    "fleet needs", (unsigned long long)rl.rlim_cur, need);
+		log_warnx("open-file limit %llu is tight for %u devices (one "
+		    "socket each plus connections); raise ulimit -n",
+		    (unsigned long long)rl.rlim_cur, need);
 }
 
 static int

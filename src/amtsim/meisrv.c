@@ -25,6 +25,7 @@
 #define GUID_LEN	16
 #define HELLO_LEN	8
 #define LISTEN_BACKLOG	16
+#define ACCEPT_PAUSE_MS	100
 
 struct conn {
 	struct meisrv	*srv;
@@ -37,6 +38,8 @@ struct meisrv {
 	struct amtsim_loop	*loop;
 	int			 lfd;
 	char			*path;
+	struct amtsim_timer	*pause;		/* accept paused: EMFILE */
+	int			 starved;	/* warned about it */
 	struct conn		 conns[AMTP_SIM_MEI_CONN_MAX];
 };
 
@@ -122,6 +125,15 @@ conn_read(struct amtsim_loop *loop, int fd, uint32_t events, void *arg)
 }
 
 static void
+srv_resume(struct amtsim_loop *loop, struct amtsim_timer *t, void *arg)
+{
+	struct meisrv *s = arg;
+
+	(void)t;
+	(void)amtsim_loop_mod_fd(loop, s->lfd, EPOLLIN);
+}
+
+static void
 srv_accept(struct amtsim_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct meisrv *s = arg;
@@ -131,8 +143,27 @@ srv_accept(struct amtsim_loop *loop, int fd, uint32_t events, void *arg)
 
 	(void)events;
 	if ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
-	    -1)
+	    -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			/* Out of descriptors: the pending connection would
+			 * wake the loop again at once.  Pause this listener
+			 * instead of spinning. */
+			if (!s->starved)
+				log_warnx("dev %u: MEI accept: out of "
+				    "descriptors; pausing", s->dev->index);
+			s->starved = 1;
+			if (s->pause == NULL)
+				s->pause = amtsim_timer_new(loop, srv_resume,
+				    s);
+			if (s->pause != NULL) {
+				(void)amtsim_loop_mod_fd(loop, fd, 0);
+				amtsim_timer_arm(s->pause, ACCEPT_PAUSE_MS);
+			}
+		}
 		return;
+	}
+	s->starved = 0;
 	for (i = 0; i < AMTP_SIM_MEI_CONN_MAX; i++)
 		if (s->conns[i].fd == -1) {
 			c = &s->conns[i];
@@ -209,6 +240,7 @@ amtsim_meisrv_stop(struct amtsim_device *d)
 		return;
 	for (i = 0; i < AMTP_SIM_MEI_CONN_MAX; i++)
 		conn_close(&s->conns[i]);
+	amtsim_timer_free(s->pause);
 	(void)amtsim_loop_del_fd(s->loop, s->lfd);
 	(void)close(s->lfd);
 	(void)unlink(s->path);
