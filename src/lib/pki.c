@@ -303,8 +303,10 @@ verify_chain(STACK_OF(X509) *chain, char *detail, size_t detailsz,
 	if (X509_STORE_CTX_init(ctx, st, sk_X509_value(chain, 0),
 	    untrusted) != 1)
 		goto out;
+	/* Not X509_V_FLAG_X509_STRICT: old vendor roots (no key usage, no
+	 * key identifiers) would be refused, and AMT accepts them. */
 	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME |
-	    X509_V_FLAG_CHECK_SS_SIGNATURE | X509_V_FLAG_X509_STRICT);
+	    X509_V_FLAG_CHECK_SS_SIGNATURE);
 	r = AMTP_E_CERT;
 	if (X509_verify_cert(ctx) != 1) {
 		err = X509_STORE_CTX_get_error(ctx);
@@ -573,8 +575,12 @@ amtp_pki_chain_order(X509 *leaf, STACK_OF(X509) *others, STACK_OF(X509) **out)
 	r = AMTP_E_NOMEM;
 	if ((sk = sk_X509_new_null()) == NULL)
 		goto out;
-	if (!X509_up_ref(leaf) || !sk_X509_push(sk, leaf))
-		goto out;		/* XXX a failed push after up_ref leaks one ref */
+	if (!X509_up_ref(leaf))
+		goto out;
+	if (!sk_X509_push(sk, leaf)) {
+		X509_free(leaf);
+		goto out;
+	}
 	while (sk_X509_num(sk) < AMTP_MAX_CHAIN_DEPTH &&
 	    X509_check_issued(cur, cur) != X509_V_OK) {
 		next = NULL;

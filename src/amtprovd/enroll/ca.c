@@ -489,17 +489,27 @@ int
 amtp_ca_chain(const struct amtp_ca *ca, STACK_OF(X509) **out)
 {
 	STACK_OF(X509) *sk;
+	X509 *v[2];
+	int i;
 
 	*out = NULL;
 	if ((sk = sk_X509_new_null()) == NULL)
 		return AMTP_E_NOMEM;
-	if (!X509_up_ref(ca->inter) || !sk_X509_push(sk, ca->inter) ||
-	    !X509_up_ref(ca->root) || !sk_X509_push(sk, ca->root)) {
-		amtp_pki_chain_free(sk);	/* XXX may drop a ref early */
-		return AMTP_E_NOMEM;
+	v[0] = ca->inter;
+	v[1] = ca->root;
+	for (i = 0; i < 2; i++) {
+		if (!X509_up_ref(v[i]))
+			goto fail;
+		if (!sk_X509_push(sk, v[i])) {
+			X509_free(v[i]);
+			goto fail;
+		}
 	}
 	*out = sk;
 	return 0;
+ fail:
+	amtp_pki_chain_free(sk);
+	return AMTP_E_NOMEM;
 }
 
 /* A DNS name we put in a certificate: labels of letters, digits and

@@ -37,8 +37,8 @@ static X509 *root, *inter;
 static int
 setup(void **state)
 {
-	struct mk mroot = { "Vendor Root", NULL, 1, NULL, -MK_DAY, 3650 * MK_DAY };
-	struct mk minter = { "Vendor CA", NULL, 1, NULL, -MK_DAY, 3000 * MK_DAY };
+	struct mk mroot = { "Vendor Root", NULL, 1, NULL, -MK_DAY, 3650 * MK_DAY, 0 };
+	struct mk minter = { "Vendor CA", NULL, 1, NULL, -MK_DAY, 3000 * MK_DAY, 0 };
 	uint8_t key[32];
 
 	(void)state;
@@ -224,7 +224,7 @@ static void
 test_import_rules(void **state)
 {
 	struct mk m = { "prov.example.test", NULL, 0, AMT_EKU, -MK_DAY,
-	    365 * MK_DAY };
+	    365 * MK_DAY, 0 };
 	enum amtp_pki_reason why;
 	char err[512];
 	time_t now = time(NULL);

@@ -33,9 +33,9 @@ static struct amtp_pki_hash good[1];
 static int
 setup(void **state)
 {
-	struct mk mroot = { "Test Root", NULL, 1, NULL, -MK_DAY, 3650 * MK_DAY };
-	struct mk minter = { "Test Inter", NULL, 1, NULL, -MK_DAY, 3000 * MK_DAY };
-	struct mk mleaf = { LEAF_CN, NULL, 0, AMT_EKU, -MK_DAY, 365 * MK_DAY };
+	struct mk mroot = { "Test Root", NULL, 1, NULL, -MK_DAY, 3650 * MK_DAY, 0 };
+	struct mk minter = { "Test Inter", NULL, 1, NULL, -MK_DAY, 3000 * MK_DAY, 0 };
+	struct mk mleaf = { LEAF_CN, NULL, 0, AMT_EKU, -MK_DAY, 365 * MK_DAY, 0 };
 	size_t n;
 
 	(void)state;
@@ -202,6 +202,39 @@ test_chain_good(void **state)
 	amtp_pki_chain_free(sk);
 }
 
+/* A vendor chain under an old-style root (no key usage, no key
+ * identifiers), as some purchased provisioning certificates have: AMT
+ * accepts it, and so does the check. */
+static void
+test_chain_legacy_root(void **state)
+{
+	struct mk mr = { "Old Vendor Root", NULL, 1, NULL, -MK_DAY,
+	    3650 * MK_DAY, 1 };
+	struct mk ml = { LEAF_CN, NULL, 0, AMT_EKU, -MK_DAY, 365 * MK_DAY, 0 };
+	EVP_PKEY *rk = mk_key();
+	X509 *r = mk_cert(&mr, rk, NULL, rk), *l;
+	STACK_OF(X509) *sk;
+	struct amtp_pki_hash h;
+	size_t n;
+
+	(void)state;
+	/* The root has no SKID, so the leaf has no AKID: a name match. */
+	l = mk_cert(&ml, leafk, r, rk);
+	assert_int_equal(X509_get_ext_by_NID(l, NID_authority_key_identifier,
+	    -1), -1);
+	assert_int_equal(X509_get_ext_by_NID(r, NID_key_usage, -1), -1);
+	sk = mk_chain(l, r, NULL);
+	memset(&h, 0, sizeof(h));
+	h.alg = AMTP_PKI_SHA256;
+	h.active = 1;
+	assert_int_equal(amtp_pki_cert_hash(r, AMTP_PKI_SHA256, h.hash, &n), 0);
+	assert_int_equal(check(sk, &h, 1, SUFFIX, time(NULL)), AMTP_PKI_OK);
+	amtp_pki_chain_free(sk);
+	X509_free(l);
+	X509_free(r);
+	EVP_PKEY_free(rk);
+}
+
 static void
 test_rule_no_cert(void **state)
 {
@@ -263,8 +296,8 @@ test_rule_incomplete(void **state)
 static void
 test_rule_invalid(void **state)
 {
-	struct mk mbad = { "Not A CA", NULL, 0, NULL, -MK_DAY, 300 * MK_DAY };
-	struct mk mleaf = { LEAF_CN, NULL, 0, AMT_EKU, -MK_DAY, 200 * MK_DAY };
+	struct mk mbad = { "Not A CA", NULL, 0, NULL, -MK_DAY, 300 * MK_DAY, 0 };
+	struct mk mleaf = { LEAF_CN, NULL, 0, AMT_EKU, -MK_DAY, 200 * MK_DAY, 0 };
 	STACK_OF(X509) *sk;
 	unsigned char *der = NULL, *p;
 	const unsigned char *cp;
@@ -370,7 +403,7 @@ test_rule_root_hash(void **state)
 static void
 test_rule_oid_ou(void **state)
 {
-	struct mk m = { LEAF_CN, NULL, 0, "serverAuth", -MK_DAY, 100 * MK_DAY };
+	struct mk m = { LEAF_CN, NULL, 0, "serverAuth", -MK_DAY, 100 * MK_DAY, 0 };
 	STACK_OF(X509) *sk;
 
 	(void)state;
@@ -406,7 +439,7 @@ test_rule_oid_ou(void **state)
 static void
 test_rule_cn(void **state)
 {
-	struct mk m = { NULL, NULL, 0, AMT_EKU, -MK_DAY, 100 * MK_DAY };
+	struct mk m = { NULL, NULL, 0, AMT_EKU, -MK_DAY, 100 * MK_DAY, 0 };
 	STACK_OF(X509) *sk = chain_with(&m);
 	enum amtp_pki_reason why;
 	char detail[256];
@@ -818,6 +851,7 @@ main(void)
 		cmocka_unit_test(test_reason_names),
 		cmocka_unit_test(test_suffix_rule),
 		cmocka_unit_test(test_chain_good),
+		cmocka_unit_test(test_chain_legacy_root),
 		cmocka_unit_test(test_rule_no_cert),
 		cmocka_unit_test(test_rule_too_long),
 		cmocka_unit_test(test_rule_incomplete),
