@@ -4,6 +4,7 @@
  * (src/lib/amthi.c); this file picks the commands, reads the answers and
  * says, for each failure, which command failed and why.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,11 @@ call_failed(uint32_t cmd, int r, const struct amtp_amthi_resp *resp,
 		return agent_err_set(e, r, AGENT_EXIT_MEI, "mei_closed",
 		    "MEI: the device closed the connection during %s "
 		    "(firmware reset or simulator gone)", name);
+	case AMTP_E_NOTFOUND:
+		/* the driver fails reads with ENODEV once the ME resets */
+		return agent_err_set(e, r, AGENT_EXIT_MEI, "mei_closed",
+		    "MEI: the device went away during %s (firmware reset, "
+		    "driver unloaded or simulator gone)", name);
 	case AMTP_E_TIMEOUT:
 		return agent_err_set(e, r, AGENT_EXIT_MEI, "mei_timeout",
 		    "MEI: no answer to %s in time", name);
@@ -148,7 +154,7 @@ int
 agent_amt_open(const char *uri, int timeout_ms, struct amtp_mei **out,
     struct agent_err *e)
 {
-	int r;
+	int r, saved;
 
 	*out = NULL;
 	r = amtp_mei_open(uri, amtp_mei_guid_amthi, timeout_ms, out);
@@ -157,17 +163,25 @@ agent_amt_open(const char *uri, int timeout_ms, struct amtp_mei **out,
 		return 0;
 	case AMTP_E_NOTFOUND:
 		/*
-		 * The driver answers ENOTTY/ENODEV to a connect for a client
-		 * the firmware does not have; the simulator closes.  Tell a
-		 * missing device from a missing AMTHI client by the path.
+		 * The driver answers the connect for a client the firmware
+		 * does not have with ENOTTY, and ENODEV while the ME is not
+		 * ready; the simulator closes.  (mei.c keeps errno.)  Tell
+		 * a missing device from a missing AMTHI client by the path.
 		 */
+		saved = errno;
 		if (strncmp(uri, AMTP_MEI_UNIX_PREFIX,
 		    strlen(AMTP_MEI_UNIX_PREFIX)) != 0 &&
-		    access(uri, F_OK) == 0)
+		    access(uri, F_OK) == 0) {
+			if (saved != ENOTTY)
+				return agent_err_set(e, r, AGENT_EXIT_MEI,
+				    "mei_failed", "%s: the MEI device does not "
+				    "answer the AMTHI connect (%s)", uri,
+				    strerror(saved));
 			return agent_err_set(e, AMTP_E_UNSUPPORTED,
 			    AGENT_EXIT_NOT_PRE, "amt_disabled",
 			    "%s: the MEI device has no AMT (AMTHI) client: "
 			    "AMT is disabled or not present", uri);
+		}
 		if (strncmp(uri, AMTP_MEI_UNIX_PREFIX,
 		    strlen(AMTP_MEI_UNIX_PREFIX)) == 0 &&
 		    access(uri + strlen(AMTP_MEI_UNIX_PREFIX), F_OK) == 0)

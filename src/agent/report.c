@@ -175,7 +175,8 @@ print_json(FILE *f, const struct agent_report *rep)
 
 	if ((o = json_pack("{s:s, s:i, s:s, s:s}", "mode", rep->mode,
 	    "exit_code", agent_report_exit(rep), "result", rep->result,
-	    "message", rep->err.set ? rep->err.msg : rep->result_text)) ==
+	    "message", rep->err.set && (strcmp(rep->result, "error") == 0 ||
+	    rep->result_text[0] == '\0') ? rep->err.msg : rep->result_text)) ==
 	    NULL || (did = json_array()) == NULL)
 		goto out;
 	for (i = 0; i < rep->ndid; i++)
@@ -262,6 +263,7 @@ print_facts(FILE *f, const struct agent_amt_facts *a)
 static int
 print_text(FILE *f, const struct agent_report *rep)
 {
+	const char *what;
 	size_t i;
 
 	if (rep->smbios_uuid[0] != '\0')
@@ -273,9 +275,15 @@ print_text(FILE *f, const struct agent_report *rep)
 		fprintf(f, "site: %s, device %lld%s\n", rep->site,
 		    (long long)rep->device_id,
 		    rep->registered ? " (registered now)" : "");
-	if (rep->have_policy)
-		fprintf(f, "policy: %s (%s)\n", rep->provision ?
-		    "provision AMT" : "do not provision", rep->policy_reason);
+	if (rep->have_policy) {
+		what = rep->provision ? "provision AMT" : "do not provision";
+		if (rep->policy_reason[0] == '\0' ||
+		    strcmp(rep->policy_reason, what) == 0)
+			fprintf(f, "policy: %s\n", what);
+		else
+			fprintf(f, "policy: %s (%s)\n", what,
+			    rep->policy_reason);
+	}
 	if (rep->have_facts) {
 		fprintf(f, "found AMT on %s:\n", rep->mei_uri);
 		print_facts(f, &rep->facts);
