@@ -32,6 +32,7 @@
 #include "fleet.h"
 #include "host.h"
 #include "loop.h"
+#include "net/net.h"
 
 #define ERR_LEN		1024
 
@@ -46,6 +47,7 @@ usage(void)
 	    "              [--untrusted I1,I2,...] [--fleet FILE.json]\n"
 	    "              [--create-only] [--no-fsync]\n"
 	    "              [--provisioning-period SECONDS] [--quiet] [-v]\n"
+	    "              [--no-network] [--faults SPEC] [--keypool N]\n"
 	    "       amtsim --state DIR --show N [--json] [--secrets]\n"
 	    "       amtsim hostcmd URI COMMAND [ARG] [--json] "
 	    "[--timeout MS] [--otp-nul]\n"
@@ -581,6 +583,9 @@ main(int argc, char **argv)
 		{ "secrets", no_argument, NULL, 'x' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "no-network", no_argument, NULL, 'N' },
+		{ "faults", required_argument, NULL, 'X' },
+		{ "keypool", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -588,6 +593,9 @@ main(int argc, char **argv)
 	struct amtsim_fleet_ctx ctx;
 	struct amtsim_fleet *fleet = NULL;
 	struct amtsim_loop *loop = NULL;
+	struct amtsim_net *net = NULL;
+	struct amtsim_net_opts nopts;
+	int no_network = 0;
 	struct amtsim_device *d;
 	const char *dir = NULL, *show = NULL, *fleet_file = NULL;
 	const char *root_files[AMTP_SIM_TRUST_ROOTS_MAX];
@@ -604,6 +612,8 @@ main(int argc, char **argv)
 		return hostcmd_main(argc - 1, argv + 1);
 	amtsim_fleet_desc_init(&desc);
 	amtsim_fleet_desc_init(&fdesc);
+	memset(&nopts, 0, sizeof(nopts));
+	nopts.keypool = AMTP_SIM_NET_KEYPOOL_DEFAULT;
 	err[0] = '\0';
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
@@ -719,6 +729,25 @@ main(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'N':
+			no_network = 1;
+			break;
+		case 'X':
+			if (amtsim_net_faults_parse(optarg, &nopts.faults, err,
+			    sizeof(err)) != 0) {
+				fprintf(stderr, "amtsim: --faults: %s\n", err);
+				goto out;
+			}
+			break;
+		case 'K':
+			if (amtp_parse_int(optarg, 0, AMTP_SIM_NET_KEYPOOL_MAX,
+			    &v) != 0) {
+				fprintf(stderr, "amtsim: --keypool: 0..%d\n",
+				    AMTP_SIM_NET_KEYPOOL_MAX);
+				goto out;
+			}
+			nopts.keypool = (unsigned)v;
+			break;
 		case 'h':
 			usage();
 			rc = 0;
@@ -827,11 +856,8 @@ main(int argc, char **argv)
 	ctx.no_fsync = no_fsync;
 	ctx.prov_period = (uint32_t)period;
 	ctx.loop = loop;
-	/*
-	 * Network side (src/amtsim/net/): register its sections with
-	 * amtsim_section_register() and set ctx.hook/ctx.hook_arg here,
-	 * before the devices are loaded.
-	 */
+	if (!no_network && (r = amtsim_net_init()) != 0)
+		fatal_r(r, "network side");
 	if ((r = amtsim_fleet_open(dir, &ctx, &fleet, err, sizeof(err))) !=
 	    0) {
 		fprintf(stderr, "amtsim: %s\n", err);
@@ -842,10 +868,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "amtsim: %s\n", err);
 		goto out;
 	}
-	/*
-	 * Network side: start 16992/16993 here for every device with
-	 * amtsim_device_net_active(), then let the hook follow changes.
-	 */
+	nopts.state_dir = dir;
+	if (!no_network && (r = amtsim_net_start(loop, fleet, &nopts, &net,
+	    err, sizeof(err))) != 0) {
+		fprintf(stderr, "amtsim: %s\n", err);
+		goto out;
+	}
 	if (!quiet) {
 		for (n = 1; n <= fleet->count; n++) {
 			d = amtsim_fleet_device(fleet, n);
@@ -863,6 +891,8 @@ main(int argc, char **argv)
 	log_info("%s: stopping", dir);
 	rc = 0;
  out:
+	amtsim_net_free(net);
+	amtsim_net_faults_reset(&nopts.faults);
 	amtsim_fleet_free(fleet);
 	amtsim_loop_free(loop);
 	amtsim_fleet_desc_reset(&desc);

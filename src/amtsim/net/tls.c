@@ -1,0 +1,611 @@
+/*
+ * amtprov - tls.c: TLS for amtsim's devices: the server certificates
+ * (self-signed before provisioning, the one provisioning stored after),
+ * the setup-session check of the client's chain during the handshake, and
+ * the RSA keys GenerateKeyPair hands out.
+ *
+ * Decisions (docs/amtsim-network.md): the pre-provisioning self-signed
+ * certificates of all devices share one fleet-wide RSA key (kept in the
+ * state folder as simnet-tls.key, mode 0600), each device with its own
+ * certificate (made when its interface is first activated, cached in its
+ * flash) - a documented simulator shortcut, since making 10,000 RSA keys
+ * would take minutes.  Keys provisioning asks for (GenerateKeyPair) are
+ * per device, taken from a small pool refilled in the background.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <gnutls/x509.h>
+#include <microhttpd.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "amtprov/amthi.h"
+#include "amtprov/buf.h"
+#include "amtprov/err.h"
+#include "amtprov/log.h"
+#include "amtprov/str.h"
+#include "device.h"
+#include "loop.h"
+#include "simnet.h"
+
+#define SELF_KEY_FILE	"simnet-tls.key"
+#define SELF_DAYS	(20 * 365)
+
+/* ---- helpers ---- */
+
+static int
+der_of_cert(X509 *x, uint8_t **der, int *len)
+{
+	*der = NULL;
+	if ((*len = i2d_X509(x, der)) <= 0) {
+		*der = NULL;
+		return AMTP_E_CRYPTO;
+	}
+	return 0;
+}
+
+static int
+pem_of_key(EVP_PKEY *k, char **pem, size_t *len)
+{
+	BIO *b;
+	char *p;
+	long n;
+	int r = AMTP_E_CRYPTO;
+
+	*pem = NULL;
+	if ((b = BIO_new(BIO_s_secmem())) == NULL)
+		return AMTP_E_NOMEM;
+	if (PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) != 1 ||
+	    (n = BIO_get_mem_data(b, &p)) <= 0)
+		goto out;
+	if ((*pem = malloc((size_t)n + 1)) == NULL) {
+		r = AMTP_E_NOMEM;
+		goto out;
+	}
+	memcpy(*pem, p, (size_t)n);
+	(*pem)[n] = '\0';
+	*len = (size_t)n;
+	r = 0;
+ out:
+	ERR_clear_error();
+	BIO_free(b);
+	return r;
+}
+
+static int
+gnutls_key_from_evp(EVP_PKEY *k, gnutls_privkey_t *out)
+{
+	gnutls_datum_t dt;
+	char *pem = NULL;
+	size_t len = 0;
+	int r;
+
+	*out = NULL;
+	if ((r = pem_of_key(k, &pem, &len)) != 0)
+		return r;
+	r = AMTP_E_CRYPTO;
+	dt.data = (unsigned char *)pem;
+	dt.size = (unsigned)len;
+	if (gnutls_privkey_init(out) < 0)
+		goto out;
+	if (gnutls_privkey_import_x509_raw(*out, &dt, GNUTLS_X509_FMT_PEM,
+	    NULL, 0) < 0) {
+		gnutls_privkey_deinit(*out);
+		*out = NULL;
+		goto out;
+	}
+	r = 0;
+ out:
+	explicit_bzero(pem, len);
+	free(pem);
+	return r;
+}
+
+/* ---- the fleet-wide key ---- */
+
+int
+simnet_tls_self_key(struct amtsim_net *net)
+{
+	char path[4096];
+	struct amtp_buf *b = NULL;
+	char *pem = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	int r;
+
+	if (net->self_key != NULL)
+		return 0;
+	if (net->opts.state_dir == NULL || snprintf(path, sizeof(path),
+	    "%s/%s", net->opts.state_dir, SELF_KEY_FILE) >= (int)sizeof(path))
+		path[0] = '\0';
+	if (path[0] != '\0' && amtp_buf_load_file(path, AMTP_SECRET_MAX, &b) ==
+	    0) {
+		if ((bio = BIO_new_mem_buf(amtp_buf_ptr(b),
+		    (int)amtp_buf_len(b))) != NULL)
+			net->self_key = PEM_read_bio_PrivateKey(bio, NULL, NULL,
+			    NULL);
+		BIO_free(bio);
+		ERR_clear_error();
+		if (net->self_key == NULL)
+			log_warnx("%s: unreadable key, making a new one", path);
+	}
+	if (net->self_key == NULL) {
+		if ((r = amtp_pki_rsa_generate(AMTP_RSA_AMT_BITS,
+		    &net->self_key)) != 0)
+			goto out;
+		if (path[0] != '\0') {
+			if ((r = pem_of_key(net->self_key, &pem, &len)) != 0)
+				goto out;
+			if ((r = amtp_write_file_atomic(path, pem, len, 0600,
+			    0)) != 0) {
+				log_warn_r(r, "%s", path);
+				goto out;
+			}
+		}
+	}
+	r = gnutls_key_from_evp(net->self_key, &net->self_gkey);
+ out:
+	if (pem != NULL)
+		explicit_bzero(pem, len);
+	free(pem);
+	amtp_buf_free(b);
+	return r;
+}
+
+/* ---- certificates ---- */
+
+static int
+make_self_cert(struct amtsim_device *d, EVP_PKEY *key, X509 **out)
+{
+	X509 *x = NULL;
+	X509_NAME *n;
+	BIGNUM *bn = NULL;
+	char cn[64];
+	int r = AMTP_E_CRYPTO;
+
+	*out = NULL;
+	(void)snprintf(cn, sizeof(cn), "iAMT-%02x%02x%02x%02x%02x%02x%02x%02x",
+	    d->uuid[0], d->uuid[1], d->uuid[2], d->uuid[3], d->uuid[4],
+	    d->uuid[5], d->uuid[6], d->uuid[7]);
+	if ((x = X509_new()) == NULL || (bn = BN_new()) == NULL)
+		goto out;
+	if (!BN_rand(bn, 64, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) ||
+	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL ||
+	    !X509_set_version(x, 2) ||
+	    X509_gmtime_adj(X509_getm_notBefore(x), -86400) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(x), SELF_DAYS, 0, NULL) ==
+	    NULL || !X509_set_pubkey(x, key))
+		goto out;
+	n = X509_get_subject_name(x);
+	if (!X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
+	    (const unsigned char *)"Intel(R) Active Management Technology",
+	    -1, -1, 0) ||
+	    !X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0) ||
+	    !X509_set_issuer_name(x, n) ||
+	    X509_sign(x, key, EVP_sha256()) <= 0)
+		goto out;
+	*out = x;
+	x = NULL;
+	r = 0;
+ out:
+	ERR_clear_error();
+	BN_free(bn);
+	X509_free(x);
+	return r;
+}
+
+static int
+pcert_from_der(const uint8_t *der, size_t len, gnutls_pcert_st *pc)
+{
+	gnutls_datum_t dt;
+
+	dt.data = (unsigned char *)der;
+	dt.size = (unsigned)len;
+	if (gnutls_pcert_import_x509_raw(pc, &dt, GNUTLS_X509_FMT_DER, 0) < 0)
+		return AMTP_E_CRYPTO;
+	return 0;
+}
+
+static int
+b64_decode_new(const char *s, struct amtp_buf **out)
+{
+	struct amtp_buf *b;
+	int r;
+
+	*out = NULL;
+	if ((b = amtp_buf_new(strlen(s) + 16)) == NULL)
+		return AMTP_E_NOMEM;
+	if ((r = amtp_b64_decode(b, s, strlen(s))) != 0) {
+		amtp_buf_free(b);
+		return r;
+	}
+	*out = b;
+	return 0;
+}
+
+int
+simnet_tls_self_cert(struct simnet_dev *sd)
+{
+	struct amtsim_device *d = sd->d;
+	struct amtp_buf *b = NULL, *enc = NULL;
+	const unsigned char *p;
+	const char *s;
+	json_t *root;
+	X509 *x = NULL;
+	EVP_PKEY *pk = NULL;
+	uint8_t *der = NULL;
+	int len = 0, r;
+
+	if (sd->have_self)
+		return 0;
+	if (sd->net == NULL || sd->net->self_key == NULL)
+		return AMTP_E_STATE;
+	if ((root = simnet_flash(d)) == NULL)
+		return AMTP_E_NOMEM;
+	/* The cached certificate, if it still belongs to the fleet key. */
+	if ((s = simnet_str(root, "self_cert", NULL)) != NULL &&
+	    b64_decode_new(s, &b) == 0) {
+		p = amtp_buf_ptr(b);
+		if ((x = d2i_X509(NULL, &p, (long)amtp_buf_len(b))) != NULL &&
+		    ((pk = X509_get0_pubkey(x)) == NULL ||
+		    EVP_PKEY_eq(pk, sd->net->self_key) != 1)) {
+			X509_free(x);
+			x = NULL;
+		}
+		ERR_clear_error();
+	}
+	if (x == NULL) {
+		if ((r = make_self_cert(d, sd->net->self_key, &x)) != 0)
+			goto out;
+		if ((r = der_of_cert(x, &der, &len)) != 0)
+			goto out;
+		r = AMTP_E_NOMEM;
+		if ((enc = amtp_buf_new((size_t)len * 2 + 16)) == NULL ||
+		    amtp_b64_encode(enc, der, (size_t)len) != 0 ||
+		    json_object_set_new(root, "self_cert",
+		    json_string(amtp_buf_str(enc))) != 0)
+			goto out;
+		(void)simnet_save(d);
+		OPENSSL_free(der);
+		der = NULL;
+	}
+	if ((r = der_of_cert(x, &der, &len)) != 0 ||
+	    (r = pcert_from_der(der, (size_t)len, &sd->self_pcert)) != 0)
+		goto out;
+	sd->have_self = 1;
+	r = 0;
+ out:
+	OPENSSL_free(der);
+	X509_free(x);
+	amtp_buf_free(b);
+	amtp_buf_free(enc);
+	return r;
+}
+
+void
+simnet_tls_free(struct simnet_dev *sd)
+{
+	if (sd->have_prov) {
+		gnutls_pcert_deinit(&sd->prov_pcert);
+		gnutls_privkey_deinit(sd->prov_key);
+		sd->prov_key = NULL;
+		sd->have_prov = 0;
+	}
+	sd->prov_handle = -1;
+}
+
+/* The private key (PEM) stored with the public key of cert, or NULL. */
+static const char *
+key_for_cert(json_t *root, X509 *cert)
+{
+	EVP_PKEY *cpk = X509_get0_pubkey(cert), *k;
+	const char *pem;
+	json_t *e;
+	size_t i;
+	BIO *b;
+	int eq;
+
+	if (cpk == NULL)
+		return NULL;
+	json_array_foreach(json_object_get(root, "keys"), i, e) {
+		if ((pem = simnet_str(e, "key", NULL)) == NULL)
+			continue;
+		if ((b = BIO_new_mem_buf(pem, -1)) == NULL)
+			continue;
+		k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+		BIO_free(b);
+		eq = k != NULL && EVP_PKEY_eq(k, cpk) == 1;
+		EVP_PKEY_free(k);
+		ERR_clear_error();
+		if (eq)
+			return pem;
+	}
+	return NULL;
+}
+
+int
+simnet_tls_prov_load(struct simnet_dev *sd)
+{
+	struct amtp_buf *b = NULL;
+	const unsigned char *p;
+	const char *der64, *pem;
+	gnutls_datum_t dt;
+	json_t *root, *e;
+	X509 *x = NULL;
+	long long h;
+	size_t i;
+	int r = 0;
+
+	simnet_tls_free(sd);
+	if ((root = simnet_flash(sd->d)) == NULL)
+		return AMTP_E_NOMEM;
+	h = simnet_int(json_object_get(root, "tlsctx"), "cert", -1);
+	if (h < 0)
+		return 0;
+	der64 = NULL;
+	json_array_foreach(json_object_get(root, "certs"), i, e)
+		if (simnet_int(e, "handle", -1) == h)
+			der64 = simnet_str(e, "der", NULL);
+	if (der64 == NULL)
+		return AMTP_E_NOTFOUND;
+	if ((r = b64_decode_new(der64, &b)) != 0)
+		goto out;
+	p = amtp_buf_ptr(b);
+	r = AMTP_E_CRYPTO;
+	if ((x = d2i_X509(NULL, &p, (long)amtp_buf_len(b))) == NULL)
+		goto out;
+	r = AMTP_E_NOTFOUND;
+	if ((pem = key_for_cert(root, x)) == NULL)
+		goto out;
+	if ((r = pcert_from_der(amtp_buf_ptr(b), amtp_buf_len(b),
+	    &sd->prov_pcert)) != 0)
+		goto out;
+	r = AMTP_E_CRYPTO;
+	dt.data = (unsigned char *)pem;
+	dt.size = (unsigned)strlen(pem);
+	if (gnutls_privkey_init(&sd->prov_key) < 0) {
+		gnutls_pcert_deinit(&sd->prov_pcert);
+		goto out;
+	}
+	if (gnutls_privkey_import_x509_raw(sd->prov_key, &dt,
+	    GNUTLS_X509_FMT_PEM, NULL, 0) < 0) {
+		gnutls_privkey_deinit(sd->prov_key);
+		sd->prov_key = NULL;
+		gnutls_pcert_deinit(&sd->prov_pcert);
+		goto out;
+	}
+	sd->have_prov = 1;
+	sd->prov_handle = (int)h;
+	r = 0;
+ out:
+	ERR_clear_error();
+	X509_free(x);
+	amtp_buf_free(b);
+	return r;
+}
+
+/* ---- sessions ---- */
+
+static struct simnet_conn *
+conn_of(gnutls_session_t s)
+{
+	struct MHD_Connection *mc = gnutls_session_get_ptr(s);
+	const union MHD_ConnectionInfo *ci;
+
+	if (mc == NULL)
+		return NULL;
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+int
+simnet_tls_cert_cb(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn,
+    int nreqs, const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+    gnutls_pcert_st **pcert, unsigned int *pcert_length,
+    gnutls_privkey_t *privkey)
+{
+	struct simnet_conn *c = conn_of(session);
+	struct simnet_dev *sd;
+
+	(void)req_ca_rdn;
+	(void)nreqs;
+	(void)pk_algos;
+	(void)pk_algos_length;
+	if (c == NULL || (sd = c->sd) == NULL)
+		return -1;
+	if (sd->d->state == AMTSIM_POST && sd->have_prov &&
+	    simnet_tls_enabled(sd->d)) {
+		*pcert = &sd->prov_pcert;
+		*pcert_length = 1;
+		*privkey = sd->prov_key;
+		return 0;
+	}
+	if (!sd->have_self && simnet_tls_self_cert(sd) != 0)
+		return -1;
+	*pcert = &sd->self_pcert;
+	*pcert_length = 1;
+	*privkey = sd->net->self_gkey;
+	return 0;
+}
+
+const char *
+simnet_trusted_suffix(const struct amtsim_device *d)
+{
+	return d->pki_dns_suffix[0] != '\0' ? d->pki_dns_suffix :
+	    d->dhcp_dns_suffix;
+}
+
+int
+simnet_tls_check_chain(struct amtsim_device *d, const gnutls_datum_t *certs,
+    unsigned n, enum amtp_pki_reason *reason, char *detail, size_t detailsz)
+{
+	struct amtp_pki_hash hashes[AMTP_AMTHI_HASH_HANDLES_MAX];
+	STACK_OF(X509) *chain = NULL;
+	const unsigned char *p;
+	X509 *x;
+	size_t nh = 0, i, hl;
+	unsigned k;
+	int r;
+
+	*reason = AMTP_PKI_OK;
+	if (detail != NULL && detailsz > 0)
+		detail[0] = '\0';
+	for (i = 0; i < d->nhashes && nh < AMTP_AMTHI_HASH_HANDLES_MAX; i++) {
+		switch (d->hashes[i].algorithm) {
+		case AMTP_AMT_HASH_SHA1:
+			hashes[nh].alg = AMTP_PKI_SHA1;
+			break;
+		case AMTP_AMT_HASH_SHA256:
+			hashes[nh].alg = AMTP_PKI_SHA256;
+			break;
+		case AMTP_AMT_HASH_SHA384:
+			hashes[nh].alg = AMTP_PKI_SHA384;
+			break;
+		case AMTP_AMT_HASH_SHA512:
+			hashes[nh].alg = AMTP_PKI_SHA512;
+			break;
+		default:
+			continue;
+		}
+		hl = amtp_pki_hash_len(hashes[nh].alg);
+		memset(hashes[nh].hash, 0, sizeof(hashes[nh].hash));
+		memcpy(hashes[nh].hash, d->hashes[i].hash, hl);
+		hashes[nh].active = d->hashes[i].is_active;
+		nh++;
+	}
+	if ((chain = sk_X509_new_null()) == NULL)
+		return AMTP_E_NOMEM;
+	for (k = 0; k < n && k <= AMTP_MAX_CHAIN_DEPTH; k++) {
+		p = certs[k].data;
+		if ((x = d2i_X509(NULL, &p, certs[k].size)) == NULL) {
+			ERR_clear_error();
+			*reason = AMTP_PKI_CHAIN_INVALID;
+			if (detail != NULL)
+				(void)snprintf(detail, detailsz, "certificate "
+				    "%u is not X.509 DER", k);
+			r = AMTP_E_CERT;
+			goto out;
+		}
+		if (!sk_X509_push(chain, x)) {
+			X509_free(x);
+			r = AMTP_E_NOMEM;
+			goto out;
+		}
+	}
+	r = amtp_pki_check_provisioning_chain(chain, hashes, nh,
+	    simnet_trusted_suffix(d), time(NULL), 0, reason, detail, detailsz);
+ out:
+	amtp_pki_chain_free(chain);
+	return r;
+}
+
+static void
+peer_text(int fd, char *dst, size_t dstsz)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+
+	dst[0] = '\0';
+	if (getpeername(fd, (struct sockaddr *)&sin, &sl) == 0 &&
+	    sin.sin_family == AF_INET)
+		(void)inet_ntop(AF_INET, &sin.sin_addr, dst, (socklen_t)dstsz);
+}
+
+static int
+verify_cb(gnutls_session_t s)
+{
+	struct simnet_conn *c = conn_of(s);
+	const gnutls_datum_t *peers;
+	enum amtp_pki_reason reason = AMTP_PKI_NO_CERT;
+	char detail[512], peer[64];
+	unsigned n = 0;
+	int r;
+
+	if (c == NULL || c->sd == NULL)
+		return -1;
+	c->tls_checked = 1;
+	peers = gnutls_certificate_get_peers(s, &n);
+	detail[0] = '\0';
+	if (peers == NULL || n == 0)
+		r = AMTP_E_CERT;
+	else
+		r = simnet_tls_check_chain(c->sd->d, peers, n, &reason, detail,
+		    sizeof(detail));
+	peer_text(c->fd, peer, sizeof(peer));
+	if (r == 0) {
+		c->tls_ok = 1;
+		log_info("dev %u: setup session from %s accepted",
+		    c->sd->d->index, peer);
+		simnet_audit_setup(c->sd->d, 1, "OK", detail, peer);
+		return 0;
+	}
+	log_warnx("dev %u: setup session from %s refused: %s: %s%s%s",
+	    c->sd->d->index, peer, amtp_pki_reason_name(reason),
+	    r == AMTP_E_CERT ? amtp_pki_reason_str(reason) : amtp_strerror(r),
+	    detail[0] != '\0' ? " - " : "", detail);
+	simnet_audit_setup(c->sd->d, 0, r == AMTP_E_CERT ?
+	    amtp_pki_reason_name(reason) : "ERROR", detail, peer);
+	/* MHD sends no alert of its own (http-tls-notes 1.3). */
+	(void)gnutls_alert_send(s, GNUTLS_AL_FATAL, reason ==
+	    AMTP_PKI_NO_CERT ? GNUTLS_A_HANDSHAKE_FAILURE :
+	    GNUTLS_A_BAD_CERTIFICATE);
+	return -1;
+}
+
+void
+simnet_tls_session_start(struct simnet_conn *c, gnutls_session_t s)
+{
+	/* The setup session (IN) needs the client's chain; later sessions
+	 * do not check one (mutual TLS is not simulated). */
+	if (c->sd->d->state != AMTSIM_IN)
+		return;
+	gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
+	gnutls_session_set_verify_function(s, verify_cb);
+}
+
+/* ---- key pool ---- */
+
+int
+simnet_key_take(struct amtsim_net *net, EVP_PKEY **out)
+{
+	*out = NULL;
+	if (net != NULL && net->npool > 0) {
+		*out = net->pool[--net->npool];
+		if (net->pool_timer != NULL)
+			amtsim_timer_arm(net->pool_timer, 100);
+		return 0;
+	}
+	return amtp_pki_rsa_generate(AMTP_RSA_AMT_BITS, out);
+}
+
+void
+simnet_keypool_fill(struct amtsim_net *net, int all)
+{
+	EVP_PKEY *k;
+	size_t want = net->opts.keypool;
+
+	if (want > AMTP_SIM_NET_KEYPOOL_MAX)
+		want = AMTP_SIM_NET_KEYPOOL_MAX;
+	while (net->npool < want) {
+		if (amtp_pki_rsa_generate(AMTP_RSA_AMT_BITS, &k) != 0)
+			return;
+		net->pool[net->npool++] = k;
+		if (!all) {
+			if (net->npool < want && net->pool_timer != NULL)
+				amtsim_timer_arm(net->pool_timer, 50);
+			return;
+		}
+	}
+}
