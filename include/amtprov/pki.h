@@ -160,6 +160,8 @@ int amtp_pki_chain_order(X509 *leaf, STACK_OF(X509) *others,
 /*
  * Opens a PKCS#12 file (at most AMTP_PKI_P12_MAX bytes) with password (may be
  * NULL for none) and returns its key and its chain ordered leaf first.
+ * Files encrypted with old algorithms (RC2-40 of old exports) are opened
+ * with OpenSSL's legacy provider in a private library context.
  * AMTP_E_AUTH for a wrong password, AMTP_E_PARSE for a bad file, AMTP_E_CERT
  * when it holds no certificate or no key.
  */

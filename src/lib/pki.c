@@ -15,6 +15,7 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
+#include <openssl/provider.h>
 #include <openssl/x509v3.h>
 
 #include "amtprov/buf.h"
@@ -612,6 +613,92 @@ amtp_pki_chain_order(X509 *leaf, STACK_OF(X509) *others, STACK_OF(X509) **out)
 	return r;
 }
 
+/* A certificate made again in the default library context. */
+static X509 *
+cert_copy_default(X509 *c)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	X509 *n = NULL;
+	int len;
+
+	if ((len = i2d_X509(c, &der)) > 0) {
+		p = der;
+		n = d2i_X509(NULL, &p, len);
+	}
+	OPENSSL_free(der);
+	return n;
+}
+
+/*
+ * PKCS12_parse with OpenSSL's legacy provider (RC2-40 and other old
+ * algorithms of old exports) in a private library context, so that the
+ * process's default context keeps refusing them.  The results are encoded
+ * and decoded again in the default context before the private one goes.
+ * 1 on success.
+ */
+static int
+p12_parse_legacy(PKCS12 *p12, const char *pass, EVP_PKEY **k, X509 **cert,
+    STACK_OF(X509) **ca)
+{
+	OSSL_LIB_CTX *lc, *prev;
+	OSSL_PROVIDER *pd = NULL, *pl = NULL;
+	EVP_PKEY *lk = NULL;
+	X509 *lcert = NULL, *c;
+	STACK_OF(X509) *lca = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int len = 0, i, ok = 0;
+
+	if ((lc = OSSL_LIB_CTX_new()) == NULL)
+		return 0;
+	if ((pd = OSSL_PROVIDER_load(lc, "default")) == NULL ||
+	    (pl = OSSL_PROVIDER_load(lc, "legacy")) == NULL)
+		goto out;
+	prev = OSSL_LIB_CTX_set0_default(lc);
+	ok = PKCS12_parse(p12, pass, &lk, &lcert, &lca) == 1;
+	if (ok && lk != NULL)
+		len = i2d_PrivateKey(lk, &der);
+	(void)OSSL_LIB_CTX_set0_default(prev);
+	if (!ok || lcert == NULL || lk == NULL || len <= 0) {
+		ok = 0;
+		goto out;
+	}
+	ok = 0;
+	p = der;
+	if ((*k = d2i_AutoPrivateKey(NULL, &p, len)) == NULL ||
+	    (*cert = cert_copy_default(lcert)) == NULL ||
+	    (*ca = sk_X509_new_null()) == NULL)
+		goto out;
+	for (i = 0; i < sk_X509_num(lca); i++) {
+		if ((c = cert_copy_default(sk_X509_value(lca, i))) == NULL)
+			goto out;
+		if (!sk_X509_push(*ca, c)) {
+			X509_free(c);
+			goto out;
+		}
+	}
+	ok = 1;
+ out:
+	if (der != NULL)
+		OPENSSL_clear_free(der, (size_t)len);
+	EVP_PKEY_free(lk);
+	X509_free(lcert);
+	amtp_pki_chain_free(lca);
+	if (!ok) {
+		EVP_PKEY_free(*k);
+		X509_free(*cert);
+		amtp_pki_chain_free(*ca);
+		*k = NULL;
+		*cert = NULL;
+		*ca = NULL;
+	}
+	OSSL_PROVIDER_unload(pl);
+	OSSL_PROVIDER_unload(pd);
+	OSSL_LIB_CTX_free(lc);
+	return ok;
+}
+
 int
 amtp_pki_p12_load(const char *path, const struct amtp_secret *password,
     EVP_PKEY **key, STACK_OF(X509) **chain)
@@ -644,8 +731,17 @@ amtp_pki_p12_load(const char *path, const struct amtp_secret *password,
 		}
 	}
 	r = AMTP_E_PARSE;
-	if (PKCS12_parse(p12, pass, &k, &cert, &ca) != 1)
-		goto out;
+	if (PKCS12_parse(p12, pass, &k, &cert, &ca) != 1) {
+		EVP_PKEY_free(k);
+		X509_free(cert);
+		amtp_pki_chain_free(ca);
+		k = NULL;
+		cert = NULL;
+		ca = NULL;
+		ERR_clear_error();
+		if (!p12_parse_legacy(p12, pass, &k, &cert, &ca))
+			goto out;
+	}
 	r = AMTP_E_CERT;
 	if (cert == NULL || k == NULL || X509_check_private_key(cert, k) != 1)
 		goto out;

@@ -589,6 +589,37 @@ test_p12(void **state)
 	amtp_pki_chain_free(chain);
 	k = NULL;
 	chain = NULL;
+	/* An old export (RC2-40): opened through the legacy provider. */
+	{
+		char cmd[1024], pem[64];
+		FILE *f;
+
+		snprintf(pem, sizeof(pem), "%s.pem", path);
+		f = fopen(pem, "w");
+		assert_non_null(f);
+		PEM_write_X509(f, leaf);
+		PEM_write_PrivateKey(f, leafk, NULL, NULL, 0, NULL, NULL);
+		PEM_write_X509(f, inter);
+		PEM_write_X509(f, root);
+		fclose(f);
+		snprintf(cmd, sizeof(cmd), "openssl pkcs12 -export -legacy "
+		    "-in '%s' -passout pass:p12-pass -out '%s' 2>/dev/null && "
+		    "openssl pkcs12 -in '%s' -passin pass:p12-pass -info "
+		    "-noout 2>&1 | grep -q 40BitRC2", pem, path, path);
+		assert_int_equal(system(cmd), 0);
+		unlink(pem);
+		assert_int_equal(amtp_pki_p12_load(path, pw, &k, &chain), 0);
+		assert_int_equal(sk_X509_num(chain), 3);
+		assert_int_equal(X509_cmp(sk_X509_value(chain, 2), root), 0);
+		assert_int_equal(EVP_PKEY_eq(k, leafk), 1);
+		/* The key works in this (default) context. */
+		assert_int_equal(X509_check_private_key(sk_X509_value(chain, 0),
+		    k), 1);
+		EVP_PKEY_free(k);
+		amtp_pki_chain_free(chain);
+		k = NULL;
+		chain = NULL;
+	}
 	assert_int_equal(amtp_pki_p12_load(path, bad, &k, &chain), AMTP_E_AUTH);
 	assert_int_equal(amtp_pki_p12_load(path, NULL, &k, &chain), AMTP_E_AUTH);
 	assert_null(k);
