@@ -14,8 +14,9 @@
 # hash (and a second run changes nothing); a device with wireless reports
 # its wired address; a device already in POST is reported "externally
 # provisioned" and not touched; status mode reads without changing; a
-# missing MEI device, a simulator that closes mid-exchange and a site that
-# is down each give their own error and exit code.
+# missing MEI device, AMT disabled (no AMTHI client), a simulator that
+# closes mid-exchange and a site that is down each give their own error
+# and exit code.
 set -u
 
 B=${AMTP_BUILD:?AMTP_BUILD must name the build directory}
@@ -30,6 +31,12 @@ done
 for p in "$AGENT" "$AMTSIM" "$AMTPROVD"; do
 	[ -x "$p" ] || { echo "FAIL: $p not built"; exit 1; }
 done
+# the relay also serves the unix: run, as a socket proxy that refuses or
+# cuts (amtsim has no fault switch for these)
+if [ "$MODE" = unix ] && [ ! -x "$RELAY" ]; then
+	echo "FAIL: $RELAY not built (scripts/deps.sh installs libumockdev-dev)"
+	exit 1
+fi
 if [ "$MODE" = umockdev ]; then
 	[ -x "$RELAY" ] || { echo "SKIP: umockdev_mei_relay not built (libumockdev-dev missing)"; exit 77; }
 	command -v umockdev-wrapper >/dev/null || { echo "SKIP: umockdev not installed"; exit 77; }
@@ -42,9 +49,9 @@ if [ "$MODE" = umockdev ]; then
 fi
 
 T=$(mktemp -d /tmp/amtp_agent_flow.XXXXXX)
-SITE_PID= SIM_PID= PROXY_PID=
+SITE_PID= SIM_PID= PROXY_PIDS=
 cleanup() {
-	for p in $PROXY_PID $SIM_PID $SITE_PID; do
+	for p in $PROXY_PIDS $SIM_PID $SITE_PID; do
 		if kill -0 "$p" 2>/dev/null; then
 			kill "$p"
 			wait "$p" 2>/dev/null
@@ -132,6 +139,14 @@ agent() {
 	echo $?
 }
 j() { jq -r "$2" "$T/out.$1"; }
+# proxy NAME ARGS...: the relay as a socket in front of device 4 at $T/NAME.mei
+proxy() {
+	local name=$1
+	shift
+	"$RELAY" --sim "$T/sim/0004.mei" --proxy "$T/$name.mei" "$@" > "$T/proxy.$name.log" 2>&1 &
+	PROXY_PIDS="$PROXY_PIDS $!"
+	for _ in $(seq 1 50); do [ -S "$T/$name.mei" ] && break; sleep 0.1; done
+}
 api() { curl -sS --cacert "$T/site.crt" -H "Authorization: Bearer $ADMIN" "$U$1"; }
 hostcmd() { "$AMTSIM" hostcmd "$(printf 'unix:%s/sim/%04d.mei' "$T" "$1")" "$2" --json; }
 flash() { jq -r "$2" "$(printf '%s/sim/%04d.json' "$T" "$1")"; }
@@ -214,13 +229,24 @@ fi
 [ "$rc" = 5 ] && [ "$(j 4 .error.code)" = mei_missing ] && ok "missing MEI device: exit 5, mei_missing" \
 	|| fail "missing MEI: rc $rc: $(cat "$T/out.4" "$T/err.4")"
 
+# --- 6b. AMT disabled: the MEI device refuses the AMTHI client ---
+X=4c4c4544-0000-1111-8888-0000000000d0
+if [ "$MODE" = umockdev ]; then
+	rc=$(RELAY_ARGS=--refuse agent 5 --json --smbios-uuid $X)
+else
+	proxy refuse --refuse
+	rc=$(agent 5 --json --smbios-uuid $X --mei "unix:$T/refuse.mei")
+fi
+[ "$rc" = 6 ] && [ "$(j 5 .error.code)" = amt_disabled ] && ok "AMT disabled: exit 6, amt_disabled" \
+	|| fail "AMT disabled: rc $rc: $(cat "$T/out.5" "$T/err.5")"
+[ "$(sqlite3 "$T/site.db" "SELECT status FROM devices WHERE uuid = '$X'")" = "not supported" ] \
+	&& ok "AMT disabled: reported as not supported" || fail "AMT disabled not reported to the site"
+
 # --- 7. a simulator that closes mid-exchange (after 3 answers) ---
 if [ "$MODE" = umockdev ]; then
 	rc=$(RELAY_ARGS="--close-after 3" agent 4 --json)
 else
-	"$RELAY" --sim "$T/sim/0004.mei" --proxy "$T/cut.mei" --close-after 3 > "$T/proxy.log" 2>&1 &
-	PROXY_PID=$!
-	for _ in $(seq 1 50); do [ -S "$T/cut.mei" ] && break; sleep 0.1; done
+	proxy cut --close-after 3
 	rc=$(agent 4 --json --mei "unix:$T/cut.mei")
 fi
 [ "$rc" = 5 ] && [ "$(j 4 .error.code)" = mei_closed ] && j 4 .error.message | grep -q 'during GetUUID' \

@@ -18,6 +18,10 @@
  * listens on PATH (SOCK_SEQPACKET, like amtsim) and relays each client to
  * the device, until SIGTERM.
  *
+ * --refuse: the AMTHI connect is refused, as on a machine whose firmware
+ * has no AMTHI client (AMT disabled): ENOTTY from the ioctl, a close at
+ * the socket's handshake.
+ *
  * --close-after N: after N requests have been answered, the next request
  * is taken and the device connection is then cut, as a firmware reset or a
  * simulator that dies mid-exchange would (the driver then fails the read
@@ -50,6 +54,7 @@
 
 static const char *sim_path;
 static long close_after = -1;		/* requests answered before the cut */
+static int refuse;			/* no AMTHI client */
 static const char *progname = "umockdev_mei_relay";
 
 /* One open of /dev/mei0, or one proxied client. */
@@ -179,6 +184,11 @@ on_ioctl(UMockdevIoctlBase *h, UMockdevIoctlClient *client, gpointer ud)
 	if (c->fd != -1) {
 		g_mutex_unlock(&c->mu);
 		umockdev_ioctl_client_complete(client, -1, EBUSY);
+		return TRUE;
+	}
+	if (refuse) {
+		g_mutex_unlock(&c->mu);
+		umockdev_ioctl_client_complete(client, -1, ENOTTY);
 		return TRUE;
 	}
 	/* the simulator answers at once: a short blocking wait here */
@@ -367,7 +377,8 @@ proxy_one(int cfd)
 	int first = 1;
 
 	memset(&c, 0, sizeof(c));
-	if (buf == NULL || (c.fd = sim_connect()) == -1)
+	c.fd = -1;
+	if (buf == NULL || refuse || (c.fd = sim_connect()) == -1)
 		goto out;
 	for (;;) {
 		if ((n = recv(cfd, buf, MSG_MAX, 0)) <= 0)
@@ -385,7 +396,7 @@ proxy_one(int cfd)
 		first = 0;
 	}
  out:
-	if (c.fd > 0)
+	if (c.fd != -1)
 		close(c.fd);
 	free(buf);
 }
@@ -437,6 +448,8 @@ main(int argc, char *argv[])
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--sim") == 0 && i + 1 < argc)
 			sim_path = argv[++i];
+		else if (strcmp(argv[i], "--refuse") == 0)
+			refuse = 1;
 		else if (strcmp(argv[i], "--proxy") == 0 && i + 1 < argc)
 			proxy = argv[++i];
 		else if (strcmp(argv[i], "--close-after") == 0 && i + 1 < argc) {
@@ -449,7 +462,7 @@ main(int argc, char *argv[])
 			break;
 		} else
 			die("unknown argument %s (usage: --sim PATH "
-			    "[--close-after N] (--proxy PATH | -- CMD ...))",
+			    "[--refuse] [--close-after N] (--proxy PATH | -- CMD ...))",
 			    argv[i]);
 	}
 	if (sim_path == NULL)
