@@ -179,4 +179,31 @@ if "${DRV[@]}" delete amt-dev7.fleet.example.test 2>/dev/null; then
 	fail "second delete succeeded"
 fi
 echo "ok: delete"
+
+# The server goes away under an open connection (a restart; AD also drops
+# idle connections): the next operation connects again.
+start_slapd() {
+	"$SLAPD" -f "$T/slapd.conf" -h "ldap://127.0.0.1:$P/ ldaps://127.0.0.1:$PS/ $IPC_URL" \
+		-d 0 >>"$T/slapd.log" 2>&1 &
+	SLAPD_PID=$!
+	for _ in $(seq 1 100); do
+		ldapsearch -x -H "ldap://127.0.0.1:$P" -b "" -s base >/dev/null 2>&1 && return 0
+		kill -0 "$SLAPD_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+coproc DRVP { "${DRV[@]}" reconnect amt-dev8.fleet.example.test 2>&1; }
+DRVP_PID_SAVED=$DRVP_PID
+read -r -t 20 line <&"${DRVP[0]}" || fail "reconnect driver did not start"
+[ "$line" = ready ] || fail "reconnect driver: $line"
+kill "$SLAPD_PID"; wait "$SLAPD_PID" 2>/dev/null; SLAPD_PID=
+start_slapd || fail "slapd restart"
+echo go >&"${DRVP[1]}"
+read -r -t 20 line <&"${DRVP[0]}" || line="(nothing)"
+wait "$DRVP_PID_SAVED" || fail "reconnect driver failed: $line"
+[ "$line" = disabled ] || fail "reconnect: $line"
+LS -b "cn=amt-dev8,$OU" -s base userAccountControl | grep -qx 'userAccountControl: 4098' ||
+	fail "disabled after reconnect"
+echo "ok: operations survive a server restart (reconnect)"
 echo "PASS"

@@ -41,7 +41,39 @@ struct ldap_be {
 	char	 uac[AMTP_DIR_NAME_MAX + 1];
 	int	 unicodepwd;		/* AD password encoding */
 	int	 timeout;
+	/* What connecting takes, kept to connect again when the server
+	 * dropped the connection (AD closes idle ones after 15 minutes). */
+	char	 uri[AMTP_DIR_URI_MAX + 1];
+	char	 ca_file[AMTP_DIR_DN_MAX + 1];		/* "" none */
+	char	 bind_dn[AMTP_DIR_DN_MAX + 1];		/* "" none */
+	char	 sasl_mech[AMTP_DIR_NAME_MAX + 1];	/* "" simple bind */
+	int	 starttls;
+	struct amtp_secret *bind_pw;			/* NULL none */
+	int	 reconnects;		/* times the connection was made again */
 };
+
+/* 1 when rc says the connection is gone (try once more on a new one). */
+static int
+conn_lost(int rc)
+{
+	return rc == LDAP_SERVER_DOWN || rc == LDAP_UNAVAILABLE ||
+	    rc == LDAP_CONNECT_ERROR;
+}
+
+static int l_connect(struct amtp_dir *);
+
+/* Drops the dead connection and makes a new one. */
+static int
+reconnect(struct amtp_dir *d)
+{
+	struct ldap_be *be = d->be;
+
+	if (be->ld != NULL)
+		(void)ldap_unbind_ext_s(be->ld, NULL, NULL);
+	be->ld = NULL;
+	be->reconnects++;
+	return l_connect(d);
+}
 
 /* An attribute or class name: a letter then letters, digits, '-', or a
  * numeric OID. */
@@ -287,10 +319,15 @@ l_create(struct amtp_dir *d, const char *container, const char *fqdn,
 		for (i = 0; i < nm; i++)
 			mp[i] = &mods[i];
 		mp[nm] = NULL;
-		if (add)
-			rc = ldap_add_ext_s(be->ld, dn, mp, NULL, NULL);
-		else
-			rc = ldap_modify_ext_s(be->ld, dn, mp, NULL, NULL);
+		for (i = 0; i < 2; i++) {
+			if (add)
+				rc = ldap_add_ext_s(be->ld, dn, mp, NULL, NULL);
+			else
+				rc = ldap_modify_ext_s(be->ld, dn, mp, NULL,
+				    NULL);
+			if (i > 0 || !conn_lost(rc) || reconnect(d) != 0)
+				break;
+		}
 		if (rc == LDAP_SUCCESS) {
 			*created = add;
 			r = 0;
@@ -323,8 +360,14 @@ l_read(struct amtp_dir *d, const char *dn, struct amtp_dir_account *out,
 	attrs[2] = NULL;
 	tv.tv_sec = be->timeout;
 	tv.tv_usec = 0;
-	rc = ldap_search_ext_s(be->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)",
-	    attrs, 0, NULL, NULL, &tv, 2, &res);
+	for (i = 0; i < 2; i++) {
+		rc = ldap_search_ext_s(be->ld, dn, LDAP_SCOPE_BASE,
+		    "(objectClass=*)", attrs, 0, NULL, NULL, &tv, 2, &res);
+		if (i > 0 || !conn_lost(rc) || reconnect(d) != 0)
+			break;
+		ldap_msgfree(res);
+		res = NULL;
+	}
 	if (rc != LDAP_SUCCESS) {
 		r = ldap_fail(d, "search", rc);
 		goto out;
@@ -394,7 +437,7 @@ l_set_enabled(struct amtp_dir *d, const char *container, const char *host,
 	char dn[AMTP_DIR_DN_MAX + 1], num[24], *vals[2];
 	LDAPMod mod, *mp[2];
 	long long uac;
-	int r, rc;
+	int r, rc, i;
 
 	if (be->uac[0] == '\0') {
 		(void)snprintf(d->errmsg, sizeof(d->errmsg), "no account "
@@ -414,7 +457,12 @@ l_set_enabled(struct amtp_dir *d, const char *container, const char *host,
 	mod_strings(&mod, LDAP_MOD_REPLACE, be->uac, vals);
 	mp[0] = &mod;
 	mp[1] = NULL;
-	if ((rc = ldap_modify_ext_s(be->ld, dn, mp, NULL, NULL)) != LDAP_SUCCESS)
+	for (i = 0; i < 2; i++) {
+		rc = ldap_modify_ext_s(be->ld, dn, mp, NULL, NULL);
+		if (i > 0 || !conn_lost(rc) || reconnect(d) != 0)
+			break;
+	}
+	if (rc != LDAP_SUCCESS)
 		return ldap_fail(d, "modify", rc);
 	return 0;
 }
@@ -424,11 +472,16 @@ l_del(struct amtp_dir *d, const char *container, const char *host)
 {
 	struct ldap_be *be = d->be;
 	char dn[AMTP_DIR_DN_MAX + 1];
-	int r, rc;
+	int r, rc, i;
 
 	if ((r = make_dn(be, container, host, dn, sizeof(dn))) != 0)
 		return r;
-	if ((rc = ldap_delete_ext_s(be->ld, dn, NULL, NULL)) != LDAP_SUCCESS)
+	for (i = 0; i < 2; i++) {
+		rc = ldap_delete_ext_s(be->ld, dn, NULL, NULL);
+		if (i > 0 || !conn_lost(rc) || reconnect(d) != 0)
+			break;
+	}
+	if (rc != LDAP_SUCCESS)
 		return ldap_fail(d, "delete", rc);
 	return 0;
 }
@@ -442,6 +495,7 @@ l_close(struct amtp_dir *d)
 		return;
 	if (be->ld != NULL)
 		(void)ldap_unbind_ext_s(be->ld, NULL, NULL);
+	amtp_secret_free(be->bind_pw);
 	free(be);
 	d->be = NULL;
 }
@@ -462,15 +516,84 @@ sasl_quiet(LDAP *ld, unsigned flags, void *defaults, void *interact)
 	return LDAP_SUCCESS;
 }
 
+/* Connects and binds with the kept settings (be->ld must be NULL). */
+static int
+l_connect(struct amtp_dir *d)
+{
+	struct ldap_be *be = d->be;
+	struct berval cred;
+	struct timeval tv;
+	int r, rc, v;
+
+	r = AMTP_E_LDAP;
+	if ((rc = ldap_initialize(&be->ld, be->uri)) != LDAP_SUCCESS) {
+		r = ldap_fail(d, "initialize", rc);
+		goto out;
+	}
+	v = LDAP_VERSION3;
+	tv.tv_sec = be->timeout;
+	tv.tv_usec = 0;
+	if (ldap_set_option(be->ld, LDAP_OPT_PROTOCOL_VERSION, &v) !=
+	    LDAP_OPT_SUCCESS ||
+	    ldap_set_option(be->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) !=
+	    LDAP_OPT_SUCCESS ||
+	    ldap_set_option(be->ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(be->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) !=
+	    LDAP_OPT_SUCCESS)
+		goto out;
+	if (be->ca_file[0] != '\0') {
+		v = LDAP_OPT_X_TLS_DEMAND;
+		if (ldap_set_option(be->ld, LDAP_OPT_X_TLS_CACERTFILE,
+		    be->ca_file) != LDAP_OPT_SUCCESS ||
+		    ldap_set_option(be->ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &v) !=
+		    LDAP_OPT_SUCCESS)
+			goto out;
+		v = 0;
+		if (ldap_set_option(be->ld, LDAP_OPT_X_TLS_NEWCTX, &v) !=
+		    LDAP_OPT_SUCCESS) {
+			r = AMTP_E_TLS;
+			(void)snprintf(d->errmsg, sizeof(d->errmsg), "cannot "
+			    "load the TLS CA file");
+			goto out;
+		}
+	}
+	if (be->starttls && strncmp(be->uri, "ldap://", 7) == 0 &&
+	    (rc = ldap_start_tls_s(be->ld, NULL, NULL)) != LDAP_SUCCESS) {
+		(void)ldap_fail(d, "StartTLS", rc);
+		r = AMTP_E_TLS;
+		goto out;
+	}
+	if (be->sasl_mech[0] != '\0') {
+		rc = ldap_sasl_interactive_bind_s(be->ld, NULL, be->sasl_mech,
+		    NULL, NULL, LDAP_SASL_QUIET, sasl_quiet, NULL);
+	} else {
+		cred.bv_val = be->bind_pw != NULL ?
+		    (char *)(uintptr_t)amtp_secret_cstr(be->bind_pw) : NULL;
+		cred.bv_len = be->bind_pw != NULL ? amtp_secret_len(be->bind_pw) :
+		    0;
+		rc = ldap_sasl_bind_s(be->ld, be->bind_dn[0] != '\0' ?
+		    be->bind_dn : NULL, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+	}
+	if (rc != LDAP_SUCCESS) {
+		r = ldap_fail(d, "bind", rc);
+		goto out;
+	}
+	r = 0;
+ out:
+	if (r != 0 && be->ld != NULL) {
+		(void)ldap_unbind_ext_s(be->ld, NULL, NULL);
+		be->ld = NULL;
+	}
+	return r;
+}
+
 int
 amtp_dir_open_ldap(const struct amtp_dir_ldap_conf *c, struct amtp_dir **out,
     char *err, size_t errlen)
 {
 	struct amtp_dir *d = NULL;
 	struct ldap_be *be;
-	struct berval cred;
-	struct timeval tv;
-	int r, rc, v, tls;
+	int r, tls;
 
 	*out = NULL;
 	if (err != NULL && errlen > 0)
@@ -518,58 +641,23 @@ amtp_dir_open_ldap(const struct amtp_dir_ldap_conf *c, struct amtp_dir **out,
 	}
 	be->timeout = c->timeout_secs > 0 ? c->timeout_secs : DEFAULT_TIMEOUT;
 
-	r = AMTP_E_LDAP;
-	if ((rc = ldap_initialize(&be->ld, c->uri)) != LDAP_SUCCESS) {
-		r = ldap_fail(d, "initialize", rc);
+	if (amtp_strlcpy(be->uri, c->uri, sizeof(be->uri)) >= sizeof(be->uri) ||
+	    (c->ca_file != NULL && amtp_strlcpy(be->ca_file, c->ca_file,
+	    sizeof(be->ca_file)) >= sizeof(be->ca_file)) ||
+	    (c->bind_dn != NULL && amtp_strlcpy(be->bind_dn, c->bind_dn,
+	    sizeof(be->bind_dn)) >= sizeof(be->bind_dn)) ||
+	    (c->sasl_mech != NULL && amtp_strlcpy(be->sasl_mech, c->sasl_mech,
+	    sizeof(be->sasl_mech)) >= sizeof(be->sasl_mech))) {
+		(void)snprintf(d->errmsg, sizeof(d->errmsg), "a directory "
+		    "setting is too long");
 		goto out;
 	}
-	v = LDAP_VERSION3;
-	tv.tv_sec = be->timeout;
-	tv.tv_usec = 0;
-	if (ldap_set_option(be->ld, LDAP_OPT_PROTOCOL_VERSION, &v) !=
-	    LDAP_OPT_SUCCESS ||
-	    ldap_set_option(be->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) !=
-	    LDAP_OPT_SUCCESS ||
-	    ldap_set_option(be->ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(be->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) !=
-	    LDAP_OPT_SUCCESS)
+	be->starttls = c->starttls;
+	if (c->bind_pw != NULL && (r = amtp_secret_dup(c->bind_pw,
+	    &be->bind_pw)) != 0)
 		goto out;
-	if (c->ca_file != NULL) {
-		v = LDAP_OPT_X_TLS_DEMAND;
-		if (ldap_set_option(be->ld, LDAP_OPT_X_TLS_CACERTFILE,
-		    c->ca_file) != LDAP_OPT_SUCCESS ||
-		    ldap_set_option(be->ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &v) !=
-		    LDAP_OPT_SUCCESS)
-			goto out;
-		v = 0;
-		if (ldap_set_option(be->ld, LDAP_OPT_X_TLS_NEWCTX, &v) !=
-		    LDAP_OPT_SUCCESS) {
-			r = AMTP_E_TLS;
-			(void)snprintf(d->errmsg, sizeof(d->errmsg), "cannot "
-			    "load the TLS CA file");
-			goto out;
-		}
-	}
-	if (c->starttls && strncmp(c->uri, "ldap://", 7) == 0 &&
-	    (rc = ldap_start_tls_s(be->ld, NULL, NULL)) != LDAP_SUCCESS) {
-		(void)ldap_fail(d, "StartTLS", rc);
-		r = AMTP_E_TLS;
+	if ((r = l_connect(d)) != 0)
 		goto out;
-	}
-	if (c->sasl_mech != NULL) {
-		rc = ldap_sasl_interactive_bind_s(be->ld, NULL, c->sasl_mech,
-		    NULL, NULL, LDAP_SASL_QUIET, sasl_quiet, NULL);
-	} else {
-		cred.bv_val = c->bind_pw != NULL ?
-		    (char *)(uintptr_t)amtp_secret_cstr(c->bind_pw) : NULL;
-		cred.bv_len = c->bind_pw != NULL ? amtp_secret_len(c->bind_pw) : 0;
-		rc = ldap_sasl_bind_s(be->ld, c->bind_dn, LDAP_SASL_SIMPLE, &cred,
-		    NULL, NULL, NULL);
-	}
-	if (rc != LDAP_SUCCESS) {
-		r = ldap_fail(d, "bind", rc);
-		goto out;
-	}
 	*out = d;
 	d = NULL;
 	r = 0;

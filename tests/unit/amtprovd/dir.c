@@ -4,9 +4,11 @@
  * slapd), against LDAP.
  *
  * Also a driver for that script:
- *	unit_amtprovd_dir drive create|disable|delete FQDN
+ *	unit_amtprovd_dir drive create|disable|delete|reconnect FQDN
  * acts once on the LDAP directory named by the environment and exits 0 on
- * success, so that the script can check the result with ldapsearch. */
+ * success, so that the script can check the result with ldapsearch
+ * ("reconnect" creates, waits for a line on stdin while the script restarts
+ * slapd, then disables through the same, now dead, connection). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -341,7 +343,7 @@ drive(int argc, char **argv)
 	int r, created = 0;
 
 	if (argc != 4) {
-		fprintf(stderr, "usage: %s drive create|disable|delete FQDN\n",
+		fprintf(stderr, "usage: %s drive create|disable|delete|reconnect FQDN\n",
 		    argv[0]);
 		return 2;
 	}
@@ -358,6 +360,24 @@ drive(int argc, char **argv)
 			    0, pw, &created, NULL);
 		if (r == 0)
 			printf("%s\n", created ? "created" : "updated");
+	} else if (strcmp(argv[2], "reconnect") == 0) {
+		/* Create, wait while the script restarts the server, then
+		 * disable on the same handle: it must connect again. */
+		char line[16];
+
+		if ((r = amtp_rand_password(AMTP_DIR_PASSWORD_LEN, &pw)) == 0)
+			r = amtp_dir_create_account(d, container, argv[3], NULL,
+			    0, pw, &created, NULL);
+		if (r == 0) {
+			printf("ready\n");
+			fflush(stdout);
+			if (fgets(line, sizeof(line), stdin) == NULL)
+				r = AMTP_E_IO;
+		}
+		if (r == 0)
+			r = amtp_dir_disable_account(d, container, host);
+		if (r == 0)
+			printf("disabled\n");
 	} else if (strcmp(argv[2], "disable") == 0)
 		r = amtp_dir_disable_account(d, container, host);
 	else if (strcmp(argv[2], "delete") == 0)
