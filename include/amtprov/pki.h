@@ -95,6 +95,14 @@ struct amtp_pki_hash {
 /* Bytes of a digest of alg (20, 32, 48, 64); 0 for a bad alg. */
 size_t amtp_pki_hash_len(enum amtp_pki_hash_alg alg);
 
+/*
+ * A table entry from hex text (either case), its algorithm told by its
+ * length: 40 digits SHA-1, 64 SHA-256, 96 SHA-384, 128 SHA-512 (the form the
+ * site database keeps firmware hashes in).  AMTP_E_PARSE otherwise.
+ */
+int amtp_pki_hash_from_hex(const char *hex, int active,
+    struct amtp_pki_hash *out);
+
 /* The alg digest of the certificate's DER encoding into out (which holds
  * AMTP_PKI_HASH_MAXLEN bytes); *outlen gets its length. */
 int amtp_pki_cert_hash(X509 *cert, enum amtp_pki_hash_alg alg,

@@ -105,6 +105,29 @@ amtp_pki_hash_len(enum amtp_pki_hash_alg alg)
 }
 
 int
+amtp_pki_hash_from_hex(const char *hex, int active, struct amtp_pki_hash *out)
+{
+	struct amtp_pki_hash h;
+	size_t n;
+	int a;
+
+	if (hex == NULL)
+		return AMTP_E_PARSE;
+	n = strnlen(hex, 2 * AMTP_PKI_HASH_MAXLEN + 1);
+	memset(&h, 0, sizeof(h));
+	for (a = 0; a < AMTP_PKI_HASH__MAX; a++)
+		if (n == 2 * amtp_pki_hash_len((enum amtp_pki_hash_alg)a))
+			break;
+	if (a == AMTP_PKI_HASH__MAX ||
+	    amtp_hex_decode(hex, n, h.hash, n / 2) != 0)
+		return AMTP_E_PARSE;
+	h.alg = (enum amtp_pki_hash_alg)a;
+	h.active = active != 0;
+	*out = h;
+	return 0;
+}
+
+int
 amtp_pki_cert_hash(X509 *cert, enum amtp_pki_hash_alg alg,
     uint8_t out[AMTP_PKI_HASH_MAXLEN], size_t *outlen)
 {

@@ -691,6 +691,40 @@ test_keys_hashes(void **state)
 	assert_int_equal(amtp_pki_cert_hash(root, AMTP_PKI_HASH__MAX, h, &n),
 	    AMTP_E_INVAL);
 	assert_int_equal(amtp_pki_hash_len(AMTP_PKI_SHA512), 64);
+	/* From hex, the algorithm told by the length. */
+	{
+		struct amtp_pki_hash e;
+		char h96[97], h128[129];
+
+		memset(&e, 0x55, sizeof(e));
+		assert_int_equal(amtp_pki_hash_from_hex(want, 1, &e), 0);
+		assert_int_equal(e.alg, AMTP_PKI_SHA256);
+		assert_int_equal(e.active, 1);
+		assert_memory_equal(e.hash, md, 32);
+		assert_int_equal(amtp_pki_hash_from_hex(
+		    "da39a3ee5e6b4b0d3255bfef95601890AFD80709", 0, &e), 0);
+		assert_int_equal(e.alg, AMTP_PKI_SHA1);
+		assert_int_equal(e.active, 0);
+		memset(h96, 'a', 96);
+		h96[96] = '\0';
+		assert_int_equal(amtp_pki_hash_from_hex(h96, 1, &e), 0);
+		assert_int_equal(e.alg, AMTP_PKI_SHA384);
+		memset(h128, 'F', 128);
+		h128[128] = '\0';
+		assert_int_equal(amtp_pki_hash_from_hex(h128, 1, &e), 0);
+		assert_int_equal(e.alg, AMTP_PKI_SHA512);
+		e.alg = AMTP_PKI_SHA1;
+		assert_int_equal(amtp_pki_hash_from_hex("abc", 1, &e),
+		    AMTP_E_PARSE);
+		assert_int_equal(e.alg, AMTP_PKI_SHA1);	/* untouched */
+		h96[95] = 'g';
+		assert_int_equal(amtp_pki_hash_from_hex(h96, 1, &e),
+		    AMTP_E_PARSE);
+		assert_int_equal(amtp_pki_hash_from_hex("", 1, &e),
+		    AMTP_E_PARSE);
+		assert_int_equal(amtp_pki_hash_from_hex(NULL, 1, &e),
+		    AMTP_E_PARSE);
+	}
 	assert_int_equal(amtp_pki_hash_len(AMTP_PKI_HASH__MAX), 0);
 }
 
