@@ -198,6 +198,11 @@ DRVP_PID_SAVED=$DRVP_PID
 read -r -t 20 line <&"${DRVP[0]}" || fail "reconnect driver did not start"
 [ "$line" = ready ] || fail "reconnect driver: $line"
 kill "$SLAPD_PID"; wait "$SLAPD_PID" 2>/dev/null; SLAPD_PID=
+# While it is down an operation fails (and nothing crashes) ...
+echo down >&"${DRVP[1]}"
+read -r -t 40 line <&"${DRVP[0]}" || line="(nothing)"
+[ "$line" = refused ] || fail "operation while the server is down: $line"
+# ... and once it is back the next one works.
 start_slapd || fail "slapd restart"
 echo go >&"${DRVP[1]}"
 read -r -t 20 line <&"${DRVP[0]}" || line="(nothing)"

@@ -62,6 +62,15 @@ conn_lost(int rc)
 
 static int l_connect(struct amtp_dir *);
 
+/* Connects when an earlier reconnect failed (be->ld is NULL then). */
+static int
+ensure(struct amtp_dir *d)
+{
+	struct ldap_be *be = d->be;
+
+	return be->ld != NULL ? 0 : l_connect(d);
+}
+
 /* Drops the dead connection and makes a new one. */
 static int
 reconnect(struct amtp_dir *d)
@@ -268,7 +277,8 @@ l_create(struct amtp_dir *d, const char *container, const char *fqdn,
 	(void)device_id;
 	*created = 0;
 	memset(&pwbv, 0, sizeof(pwbv));
-	if ((r = make_dn(be, container, host, dn, sizeof(dn))) != 0)
+	if ((r = make_dn(be, container, host, dn, sizeof(dn))) != 0 ||
+	    (r = ensure(d)) != 0)
 		return r;
 	/* AD computer accounts: sAMAccountName is the upper-case host name
 	 * and a '$'. */
@@ -355,6 +365,8 @@ l_read(struct amtp_dir *d, const char *dn, struct amtp_dir_account *out,
 	int rc, r, i, n;
 
 	*uac = -1;
+	if ((r = ensure(d)) != 0)
+		return r;
 	attrs[0] = be->spn;
 	attrs[1] = be->uac[0] != '\0' ? be->uac : NULL;
 	attrs[2] = NULL;
@@ -474,7 +486,8 @@ l_del(struct amtp_dir *d, const char *container, const char *host)
 	char dn[AMTP_DIR_DN_MAX + 1];
 	int r, rc, i;
 
-	if ((r = make_dn(be, container, host, dn, sizeof(dn))) != 0)
+	if ((r = make_dn(be, container, host, dn, sizeof(dn))) != 0 ||
+	    (r = ensure(d)) != 0)
 		return r;
 	for (i = 0; i < 2; i++) {
 		rc = ldap_delete_ext_s(be->ld, dn, NULL, NULL);

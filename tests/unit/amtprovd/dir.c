@@ -374,6 +374,20 @@ drive(int argc, char **argv)
 			if (fgets(line, sizeof(line), stdin) == NULL)
 				r = AMTP_E_IO;
 		}
+		/* "down": the server is away; the operation fails cleanly,
+		 * and the next one, once it is back, connects again. */
+		if (r == 0 && strcmp(line, "down\n") == 0) {
+			struct amtp_dir_account a;
+
+			if (amtp_dir_get_account(d, container, host, &a) == 0)
+				r = AMTP_E_STATE;
+			else {
+				printf("refused\n");
+				fflush(stdout);
+				if (fgets(line, sizeof(line), stdin) == NULL)
+					r = AMTP_E_IO;
+			}
+		}
 		if (r == 0)
 			r = amtp_dir_disable_account(d, container, host);
 		if (r == 0)
