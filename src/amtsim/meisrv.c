@@ -26,6 +26,7 @@
 #define HELLO_LEN	8
 #define LISTEN_BACKLOG	16
 #define ACCEPT_PAUSE_MS	100
+#define WARN_EVERY_MS	10000	/* one warning per device per 10 s */
 
 struct conn {
 	struct meisrv	*srv;
@@ -39,7 +40,7 @@ struct meisrv {
 	int			 lfd;
 	char			*path;
 	struct amtsim_timer	*pause;		/* accept paused: EMFILE */
-	int			 starved;	/* warned about it */
+	uint64_t		 warned_ms;	/* last warning about it */
 	struct conn		 conns[AMTP_SIM_MEI_CONN_MAX];
 };
 
@@ -149,10 +150,12 @@ srv_accept(struct amtsim_loop *loop, int fd, uint32_t events, void *arg)
 			/* Out of descriptors: the pending connection would
 			 * wake the loop again at once.  Pause this listener
 			 * instead of spinning. */
-			if (!s->starved)
+			if (s->warned_ms == 0 || amtsim_loop_now_ms() -
+			    s->warned_ms >= WARN_EVERY_MS) {
 				log_warnx("dev %u: MEI accept: out of "
 				    "descriptors; pausing", s->dev->index);
-			s->starved = 1;
+				s->warned_ms = amtsim_loop_now_ms();
+			}
 			if (s->pause == NULL)
 				s->pause = amtsim_timer_new(loop, srv_resume,
 				    s);
@@ -163,7 +166,6 @@ srv_accept(struct amtsim_loop *loop, int fd, uint32_t events, void *arg)
 		}
 		return;
 	}
-	s->starved = 0;
 	for (i = 0; i < AMTP_SIM_MEI_CONN_MAX; i++)
 		if (s->conns[i].fd == -1) {
 			c = &s->conns[i];

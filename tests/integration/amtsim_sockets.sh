@@ -50,7 +50,7 @@ PY
 
 start_sim
 PYTHONPATH=$T python3 - "$T/s/0001.mei" "$T/s/0002.mei" <<'PY' || fail "socket checks"
-import sys, struct, socket
+import sys, struct, socket, time
 from lib import *
 dev1, dev2 = sys.argv[1], sys.argv[2]
 s, hello = conn(dev1)
@@ -79,6 +79,7 @@ except (BrokenPipeError, ConnectionResetError):
     got = b""
 check(got == b"", "fifth connection served")
 for c in cs: c.close()
+time.sleep(0.5)	# let amtsim see the closes
 s, hello = conn(dev2)
 check(len(hello) == 8, "served again after the others closed")
 PY
@@ -106,6 +107,6 @@ s.send(req(0x04000011))
 check(len(s.recv(8192)) == 20, "served again after the flood")
 PY
 grep -q "out of descriptors" "$T/log" || fail "descriptors never ran out: the test did not test"
-[ "$(grep -c "out of descriptors" "$T/log")" -le 5 ] || fail "warning repeated every pause"
+[ "$(grep -c "out of descriptors" "$T/log")" -le 2 ] || fail "warning repeated: $(grep -c "out of descriptors" "$T/log")"
 stop_sim
 echo "PASS"
