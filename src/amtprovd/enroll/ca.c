@@ -238,6 +238,33 @@ write_text(const char *dir, const char *name, const char *text)
 	return write_excl(path, text, strlen(text), 0644);
 }
 
+/* Files a setup call has made, removed again when the call fails, so that
+ * it can simply be run again. */
+#define MADE_MAX	6
+struct made {
+	const char	*names[MADE_MAX];
+	size_t		 n;
+};
+
+/* Passes r through; remembers name when the write (r) succeeded. */
+static int
+track(int r, const char *name, struct made *m)
+{
+	if (r == 0 && m->n < MADE_MAX)
+		m->names[m->n++] = name;
+	return r;
+}
+
+static void
+unmake(const char *dir, struct made *m)
+{
+	char path[PATH_MAX];
+
+	while (m->n > 0)
+		if (path_join(path, sizeof(path), dir, m->names[--m->n]) == 0)
+			(void)unlink(path);
+}
+
 static int
 set_serial(X509 *c)
 {
@@ -382,6 +409,7 @@ int
 amtp_ca_create(const char *dir, const struct amtp_master_key *mk,
     const char *site, char *err, size_t errlen)
 {
+	struct made made = { { NULL }, 0 };
 	EVP_PKEY *rootk = NULL, *interk = NULL;
 	X509 *root = NULL, *inter = NULL;
 	STACK_OF(X509) *sk = NULL;
@@ -415,19 +443,24 @@ amtp_ca_create(const char *dir, const struct amtp_master_key *mk,
 		goto out;
 	/* Keys first: a root certificate without its key is useless, and
 	 * ca-root.pem is what marks the CA as made. */
-	if ((r = write_sealed_key(dir, "ca-root.key.sealed", mk, rootk,
-	    "ca:root")) != 0 ||
-	    (r = write_sealed_key(dir, "ca-inter.key.sealed", mk, interk,
-	    "ca:inter")) != 0 ||
-	    (r = write_cert(dir, "ca-inter.pem", inter)) != 0 ||
-	    (r = write_certs(dir, "ca-chain.pem", sk)) != 0 ||
-	    (r = write_cert(dir, "ca-root.pem", root)) != 0) {
+	if ((r = track(write_sealed_key(dir, "ca-root.key.sealed", mk, rootk,
+	    "ca:root"), "ca-root.key.sealed", &made)) != 0 ||
+	    (r = track(write_sealed_key(dir, "ca-inter.key.sealed", mk, interk,
+	    "ca:inter"), "ca-inter.key.sealed", &made)) != 0 ||
+	    (r = track(write_cert(dir, "ca-inter.pem", inter),
+	    "ca-inter.pem", &made)) != 0 ||
+	    (r = track(write_certs(dir, "ca-chain.pem", sk),
+	    "ca-chain.pem", &made)) != 0 ||
+	    (r = track(write_cert(dir, "ca-root.pem", root),
+	    "ca-root.pem", &made)) != 0) {
 		seterr(err, errlen, "%s: cannot write the CA files: %s", dir,
 		    amtp_strerror(r));
 		goto out;
 	}
 	r = 0;
  out:
+	if (r != 0)
+		unmake(dir, &made);
 	sk_X509_free(sk);	/* borrowed */
 	X509_free(root);
 	X509_free(inter);
@@ -634,6 +667,7 @@ amtp_ca_make_lab_provisioning_chain(const char *dir,
     const struct amtp_master_key *mk, const char *domain, char *sha256hex,
     char *err, size_t errlen)
 {
+	struct made made = { { NULL }, 0 };
 	static const struct ext leaf_exts[] = {
 		{ NID_basic_constraints, "critical,CA:FALSE" },
 		{ NID_key_usage, "critical,digitalSignature,keyEncipherment" },
@@ -696,16 +730,20 @@ amtp_ca_make_lab_provisioning_chain(const char *dir,
 	if ((r = amtp_pki_cert_hash_hex(root, AMTP_PKI_SHA256, hex,
 	    sizeof(hex))) != 0)
 		goto out;
-	if ((r = write_sealed_key(dir, "prov-key.sealed", mk, leafk,
-	    "prov:key")) != 0 ||
-	    (r = write_certs(dir, "prov-chain.pem", sk)) != 0 ||
-	    (r = write_cert(dir, "lab-root.pem", root)) != 0)
+	if ((r = track(write_sealed_key(dir, "prov-key.sealed", mk, leafk,
+	    "prov:key"), "prov-key.sealed", &made)) != 0 ||
+	    (r = track(write_certs(dir, "prov-chain.pem", sk),
+	    "prov-chain.pem", &made)) != 0 ||
+	    (r = track(write_cert(dir, "lab-root.pem", root),
+	    "lab-root.pem", &made)) != 0)
 		goto werr;
 	n = strlen(hex);
 	hex[n] = '\n';
 	hex[n + 1] = '\0';
-	if ((r = write_text(dir, "prov-root.sha256", hex)) != 0 ||
-	    (r = write_text(dir, "lab-root.sha256", hex)) != 0)
+	if ((r = track(write_text(dir, "prov-root.sha256", hex),
+	    "prov-root.sha256", &made)) != 0 ||
+	    (r = track(write_text(dir, "lab-root.sha256", hex),
+	    "lab-root.sha256", &made)) != 0)
 		goto werr;
 	hex[n] = '\0';
 	if (sha256hex != NULL)
@@ -716,6 +754,8 @@ amtp_ca_make_lab_provisioning_chain(const char *dir,
 	seterr(err, errlen, "%s: cannot write the lab chain files: %s", dir,
 	    amtp_strerror(r));
  out:
+	if (r != 0)
+		unmake(dir, &made);
 	sk_X509_free(sk);	/* borrowed */
 	X509_free(leaf);
 	X509_free(inter);
@@ -732,6 +772,7 @@ amtp_ca_import_provisioning_p12(const char *dir,
     const struct amtp_secret *password, const char *domain, time_t now,
     enum amtp_pki_reason *reason, char *err, size_t errlen)
 {
+	struct made made = { { NULL }, 0 };
 	EVP_PKEY *key = NULL;
 	STACK_OF(X509) *chain = NULL;
 	char detail[256], hex[2 * 32 + 2];
@@ -771,16 +812,20 @@ amtp_ca_import_provisioning_p12(const char *dir,
 	n = strlen(hex);
 	hex[n] = '\n';
 	hex[n + 1] = '\0';
-	if ((r = write_sealed_key(dir, "prov-key.sealed", mk, key,
-	    "prov:key")) != 0 ||
-	    (r = write_certs(dir, "prov-chain.pem", chain)) != 0 ||
-	    (r = write_text(dir, "prov-root.sha256", hex)) != 0) {
+	if ((r = track(write_sealed_key(dir, "prov-key.sealed", mk, key,
+	    "prov:key"), "prov-key.sealed", &made)) != 0 ||
+	    (r = track(write_certs(dir, "prov-chain.pem", chain),
+	    "prov-chain.pem", &made)) != 0 ||
+	    (r = track(write_text(dir, "prov-root.sha256", hex),
+	    "prov-root.sha256", &made)) != 0) {
 		seterr(err, errlen, "%s: cannot write the provisioning files: %s",
 		    dir, amtp_strerror(r));
 		goto out;
 	}
 	r = 0;
  out:
+	if (r != 0)
+		unmake(dir, &made);
 	EVP_PKEY_free(key);
 	amtp_pki_chain_free(chain);
 	return r;

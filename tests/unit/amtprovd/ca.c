@@ -177,6 +177,48 @@ test_create_files(void **state)
 	}
 }
 
+/* A setup that fails half-way leaves nothing of its own behind, so that it
+ * can be run again; what was there before it is kept. */
+static void
+test_create_cleans_up(void **state)
+{
+	char d[64], path[128], err[256];
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	snprintf(d, sizeof(d), "/tmp/amtp-ca3-XXXXXX");
+	assert_non_null(mkdtemp(d));
+	snprintf(path, sizeof(path), "%s/ca-chain.pem", d);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(amtp_ca_create(d, mk, NULL, err, sizeof(err)),
+	    AMTP_E_EXISTS);
+	assert_int_equal(stat(path, &st), 0);		/* not ours: kept */
+	snprintf(path, sizeof(path), "%s/ca-root.key.sealed", d);
+	assert_int_not_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/ca-inter.pem", d);
+	assert_int_not_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/ca-chain.pem", d);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(amtp_ca_create(d, mk, NULL, err, sizeof(err)), 0);
+	/* The same for the lab chain. */
+	snprintf(path, sizeof(path), "%s/lab-root.sha256", d);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_not_equal(amtp_ca_make_lab_provisioning_chain(d, mk,
+	    "fleet.example.test", NULL, err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/prov-key.sealed", d);
+	assert_int_not_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/lab-root.sha256", d);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(amtp_ca_make_lab_provisioning_chain(d, mk,
+	    "fleet.example.test", NULL, err, sizeof(err)), 0);
+	rmtree(d);
+}
+
 static void
 test_amt_web_csr(void **state)
 {
@@ -504,6 +546,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_files),
+		cmocka_unit_test(test_create_cleans_up),
 		cmocka_unit_test(test_amt_web_csr),
 		cmocka_unit_test(test_amt_web_refused),
 		cmocka_unit_test(test_keygen_profiles),
