@@ -161,6 +161,15 @@ agent_amt_open(const char *uri, int timeout_ms, struct amtp_mei **out,
 	switch (r) {
 	case 0:
 		return 0;
+	case AMTP_E_CLOSED:
+		/* the simulator closes at the handshake for an unknown
+		 * client; the close may come before the GUID is written */
+		if (strncmp(uri, AMTP_MEI_UNIX_PREFIX,
+		    strlen(AMTP_MEI_UNIX_PREFIX)) != 0)
+			return agent_err_set(e, r, AGENT_EXIT_MEI,
+			    "mei_failed", "%s: MEI connect failed: %s", uri,
+			    amtp_strerror(r));
+		/* FALLTHROUGH */
 	case AMTP_E_NOTFOUND:
 		/*
 		 * The driver answers the connect for a client the firmware

@@ -378,7 +378,14 @@ proxy_one(int cfd)
 
 	memset(&c, 0, sizeof(c));
 	c.fd = -1;
-	if (buf == NULL || refuse || (c.fd = sim_connect()) == -1)
+	if (buf == NULL)
+		goto out;
+	if (refuse) {
+		/* as amtsim does for an unknown GUID: read it, then close */
+		(void)recv(cfd, buf, MSG_MAX, 0);
+		goto out;
+	}
+	if ((c.fd = sim_connect()) == -1)
 		goto out;
 	for (;;) {
 		if ((n = recv(cfd, buf, MSG_MAX, 0)) <= 0)
