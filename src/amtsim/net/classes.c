@@ -450,19 +450,6 @@ def_tls(struct amtsim_device *d, json_t *arr)
 	set(o, "MutualAuthentication", "false");
 }
 
-/* Enabling TLS on the network interface needs a credential context. */
-static int
-put_tls(struct simnet_ctx *x, json_t *inst, const json_t *old)
-{
-	(void)old;
-	if (strcmp(simnet_str(inst, "InstanceID", ""),
-	    "Intel(r) AMT 802.3 TLS Settings") == 0 &&
-	    strcmp(simnet_str(inst, "Enabled", ""), "true") == 0 &&
-	    simnet_int(json_object_get(x->root, "tlsctx"), "cert", -1) < 0)
-		return SF_INVALID_REPRESENTATION;
-	return SF_NONE;
-}
-
 static const struct simnet_prop p_tls[] = {
 	PBOOL("AcceptNonSecureConnections", W),
 	PSTR("ElementName", 0, 0),
@@ -474,7 +461,7 @@ static const struct simnet_prop p_tls[] = {
 
 static const struct simnet_class c_tls = {
 	"AMT_TLSSettingData", AMT, p_tls, N(p_tls),
-	SC_GET | SC_PUT | SC_ENUM, NULL, NULL, NULL, put_tls, NULL, NULL,
+	SC_GET | SC_PUT | SC_ENUM, NULL, NULL, NULL, NULL, NULL, NULL,
 	def_tls
 };
 
@@ -997,8 +984,8 @@ static const struct simnet_prop p_wifiset[] = {
 	PSTR("ElementName", 0, 32),
 	PINT("EncryptionMethod", 0, 1, 5),
 	PSTR("InstanceID", K, 0),
-	PINT("Priority", 0, 0, 255),
 	{ "PSKPassPhrase", ST_STR, SP_HIDDEN, 0, 63, NULL },
+	PINT("Priority", 0, 0, 255),
 	PSTR("SSID", 0, 32),
 };
 

@@ -490,7 +490,7 @@ store_key(struct simnet_call *c, EVP_PKEY *k, const char *outname)
 	if (json_array_size(keys) >= AMTP_SIM_NET_KEYS_MAX)
 		return ST_MAX_LIMIT;
 	if ((h = simnet_next_handle(c->x->root, "key")) < 0 ||
-	    json_array_append_new(keys, json_pack("{sisssss}", "handle", h,
+	    json_array_append_new(keys, json_pack("{sissss}", "handle", h,
 	    "key", pem, "pub", pub)) != 0)
 		return ST_INTERNAL;
 	explicit_bzero(pem, strlen(pem));
@@ -1120,7 +1120,7 @@ m_add_wifi(struct simnet_call *c)
 		c->rv = ST_MAX_LIMIT;
 		return;
 	}
-	o = json_pack("{sssssssssssssIss}", "AuthenticationMethod",
+	o = json_pack("{sssssssssssssssIss}", "AuthenticationMethod",
 	    amtp_wsman_obj_text(s, "AuthenticationMethod"), "BSSType", "3",
 	    "ElementName", name, "EncryptionMethod", amtp_wsman_obj_text(s,
 	    "EncryptionMethod"), "InstanceID", simnet_printf(c->x->a,

@@ -336,7 +336,7 @@ static const struct {
 } faults[SF__MAX] = {
 	[SF_DEST_UNREACHABLE] = { 1, AMTP_WSMAN_NS_ADDR,
 	    "DestinationUnreachable", "No route can be determined to reach "
-	    "the destination role defined by the WS-Addressing To." },
+	    "the destination role defined by the WSAddressing To." },
 	[SF_ACTION_NOT_SUPPORTED] = { 1, AMTP_WSMAN_NS_ADDR,
 	    "ActionNotSupported", "The action is not supported by the "
 	    "service." },
