@@ -1,0 +1,828 @@
+/*
+ * amtprov - oobsp/engine.c: the job runner of the service point (role
+ * oobsp).
+ *
+ * The engine claims provisioning jobs from the site database with a lease,
+ * walks each job through the plan (plan.c), and records every step in the
+ * job's log.  Jobs advance independently: a step sends one WS-Management
+ * request and returns OOBSP_WAIT; the transport calls back when the reply
+ * is there, and the step runs again from where it stopped (j->pc).  One
+ * thread drives every job; nothing blocks except the database calls.
+ *
+ * Resume: when a job is claimed, its step log tells which steps ended "ok"
+ * or "skipped" in earlier attempts; those are not run again (a "skipped"
+ * row says so), except the session steps, which open the device session
+ * and find out which escrowed password the device holds.
+ *
+ * Failures: a step that fails transiently (reset, timeout, 5xx, a device
+ * that reboots) is retried with backoff; when its retries are spent the job
+ * goes back to the queue.  A permanent failure (wrong OTP, certificate
+ * refused, credentials spent, unsupported device) fails the job at once
+ * with "<step>: <reason>".  Any store call answering AMTP_E_CONFLICT means
+ * the job is not ours any more: it is dropped at once, and nothing more is
+ * sent to the device.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "amtprov/buf.h"
+#include "amtprov/err.h"
+#include "amtprov/limits.h"
+#include "amtprov/log.h"
+#include "amtprov/secret.h"
+#include "amtprov/str.h"
+#include "amtprov/wsman.h"
+
+#include "oobsp/oobsp.h"
+#include "oobsp/oobsp_int.h"
+#include "store/store.h"
+
+/* Largest request envelope we build (a certificate blob is the largest). */
+#define REQUEST_MAX	(64 * 1024)
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------------ */
+/* Failures and details                                                 */
+/* ------------------------------------------------------------------ */
+
+int
+oobsp_fail(struct oobsp_job *j, enum oobsp_fail kind, int r,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	j->fail = kind;
+	va_start(ap, fmt);
+	vsnprintf(j->detail, sizeof(j->detail), fmt, ap);
+	va_end(ap);
+	return r < 0 ? r : AMTP_E_INTERNAL;
+}
+
+void
+oobsp_detail(struct oobsp_job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(j->detail, sizeof(j->detail), fmt, ap);
+	va_end(ap);
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests                                                             */
+/* ------------------------------------------------------------------ */
+
+int
+oobsp_class_uri(const char *cls, char *dst, size_t dstsz)
+{
+	const char *base;
+	int n;
+
+	if (strncmp(cls, "AMT_", 4) == 0)
+		base = AMTP_WSMAN_URI_AMT;
+	else if (strncmp(cls, "CIM_", 4) == 0)
+		base = AMTP_WSMAN_URI_CIM;
+	else if (strncmp(cls, "IPS_", 4) == 0)
+		base = AMTP_WSMAN_URI_IPS;
+	else
+		return AMTP_E_INVAL;
+	n = snprintf(dst, dstsz, "%s%s", base, cls);
+	if (n < 0 || (size_t)n >= dstsz)
+		return AMTP_E_TOOBIG;
+	return 0;
+}
+
+static void
+job_reply(void *arg, const struct oobsp_reply *rep)
+{
+	struct oobsp_job *j = arg;
+	char err[160] = "";
+	int r;
+
+	amtp_wsman_response_free(j->resp);
+	j->resp = NULL;
+	j->rstatus = rep->status;
+	j->rhttp = rep->http;
+	amtp_strlcpy(j->rdetail, rep->detail, sizeof(j->rdetail));
+	/* a SOAP fault comes with HTTP 400/500 and a body: parse it too */
+	if (rep->body != NULL && rep->len > 0 &&
+	    (rep->status == 0 || rep->status == AMTP_E_HTTP)) {
+		r = amtp_wsman_response_parse(rep->body, rep->len, &j->resp,
+		    err, sizeof(err));
+		if (r == AMTP_E_SOAP_FAULT)
+			j->rstatus = AMTP_E_SOAP_FAULT;
+		else if (r != 0) {
+			j->rstatus = r;
+			snprintf(j->rdetail, sizeof(j->rdetail),
+			    "unreadable reply: %s", err);
+		}
+	}
+	if (j->state == OOBSP_JS_WAITING)
+		j->state = OOBSP_JS_RUNNABLE;
+}
+
+int
+oobsp_call(struct oobsp_job *j, struct amtp_wsman_req_build *rb)
+{
+	struct oobsp_engine *e = j->e;
+	struct amtp_buf *b = NULL;
+	char mid[32];
+	int r;
+
+	if (j->conn == NULL)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_STATE,
+		    "no device session");
+	if (e->cfg.die_after_requests != 0 &&
+	    e->stats.requests >= e->cfg.die_after_requests) {
+		e->dead = 1;
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_INTERNAL,
+		    "service point stopping (test)");
+	}
+	snprintf(mid, sizeof(mid), "%lu", e->msgid++);
+	rb->message_id = mid;
+	if ((b = amtp_buf_new(REQUEST_MAX)) == NULL) {
+		r = oobsp_fail(j, OOBSP_FAIL_TRANSIENT, AMTP_E_NOMEM,
+		    "out of memory");
+		goto out;
+	}
+	if ((r = amtp_wsman_request_build(rb, b)) != 0) {
+		r = oobsp_fail(j, OOBSP_FAIL_PERMANENT, r,
+		    "cannot build request for %s: %s", rb->resource_uri,
+		    amtp_strerror(r));
+		goto out;
+	}
+	amtp_wsman_response_free(j->resp);
+	j->resp = NULL;
+	j->rstatus = 0;
+	j->rhttp = 0;
+	j->rdetail[0] = '\0';
+	if ((r = e->tr->ops->send(e->tr, j->conn, amtp_buf_ptr(b),
+	    amtp_buf_len(b), job_reply, j)) != 0) {
+		r = oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r, "send: %s",
+		    amtp_strerror(r));
+		goto out;
+	}
+	e->stats.requests++;
+	j->state = OOBSP_JS_WAITING;
+	r = OOBSP_WAIT;
+ out:
+	amtp_buf_free(b);
+	return r;
+}
+
+static int
+call_simple(struct oobsp_job *j, enum amtp_wsman_op op, const char *cls,
+    const char *method, const struct amtp_wsman_obj *body,
+    const struct amtp_wsman_selector *sel, size_t nsel)
+{
+	struct amtp_wsman_req_build rb;
+	char uri[256];
+	int r;
+
+	if ((r = oobsp_class_uri(cls, uri, sizeof(uri))) != 0)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r, "class %s", cls);
+	memset(&rb, 0, sizeof(rb));
+	rb.op = op;
+	rb.resource_uri = uri;
+	rb.method = method;
+	rb.selectors = sel;
+	rb.nselectors = nsel;
+	rb.body = body;
+	if (op == AMTP_WSMAN_OP_PULL)
+		rb.enum_context = j->enum_ctx;
+	return oobsp_call(j, &rb);
+}
+
+int
+oobsp_get(struct oobsp_job *j, const char *cls,
+    const struct amtp_wsman_selector *sel, size_t nsel)
+{
+	return call_simple(j, AMTP_WSMAN_OP_GET, cls, NULL, NULL, sel, nsel);
+}
+
+int
+oobsp_enumerate(struct oobsp_job *j, const char *cls)
+{
+	return call_simple(j, AMTP_WSMAN_OP_ENUMERATE, cls, NULL, NULL, NULL,
+	    0);
+}
+
+int
+oobsp_pull(struct oobsp_job *j, const char *cls)
+{
+	return call_simple(j, AMTP_WSMAN_OP_PULL, cls, NULL, NULL, NULL, 0);
+}
+
+int
+oobsp_invoke(struct oobsp_job *j, const char *cls, const char *method,
+    const struct amtp_wsman_prop *props, size_t nprops,
+    const struct amtp_wsman_selector *sel, size_t nsel)
+{
+	struct amtp_wsman_obj in;
+
+	memset(&in, 0, sizeof(in));
+	in.props = props;
+	in.nprops = nprops;
+	return call_simple(j, AMTP_WSMAN_OP_INVOKE, cls, method, &in, sel,
+	    nsel);
+}
+
+int
+oobsp_put(struct oobsp_job *j, const char *cls,
+    const struct amtp_wsman_obj *body, const struct amtp_wsman_selector *sel,
+    size_t nsel)
+{
+	return call_simple(j, AMTP_WSMAN_OP_PUT, cls, NULL, body, sel, nsel);
+}
+
+int
+oobsp_create(struct oobsp_job *j, const char *cls,
+    const struct amtp_wsman_obj *body)
+{
+	return call_simple(j, AMTP_WSMAN_OP_CREATE, cls, NULL, body, NULL, 0);
+}
+
+long long
+oobsp_reply_rv(const struct oobsp_job *j)
+{
+	if (j->resp == NULL || !j->resp->has_return_value)
+		return -1;
+	return j->resp->return_value;
+}
+
+/* Transport failures that may pass by themselves. */
+static int
+is_transient(int status, long http)
+{
+	switch (status) {
+	case AMTP_E_TIMEOUT:
+	case AMTP_E_CLOSED:
+	case AMTP_E_IO:
+	case AMTP_E_AGAIN:
+	case AMTP_E_BUSY:
+	case AMTP_E_NOMEM:
+		return 1;
+	case AMTP_E_HTTP:
+		return http >= 500 || http == 0;
+	default:
+		return 0;
+	}
+}
+
+int
+oobsp_reply_ok(struct oobsp_job *j, const char *cls, const char *method)
+{
+	char fault[256], msg[256];
+	const char *what = method != NULL ? method : "request";
+	long long rv;
+	int r;
+
+	if (j->rstatus == AMTP_E_SOAP_FAULT && j->resp != NULL) {
+		amtp_wsman_fault_describe(j->resp, fault, sizeof(fault));
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_SOAP_FAULT,
+		    "%s.%s: fault %s", cls, what, fault);
+	}
+	if (j->rstatus != 0) {
+		if (j->rstatus == AMTP_E_HTTP)
+			return oobsp_fail(j, is_transient(j->rstatus,
+			    j->rhttp) ? OOBSP_FAIL_TRANSIENT :
+			    OOBSP_FAIL_PERMANENT, j->rstatus,
+			    "%s.%s: HTTP %ld", cls, what, j->rhttp);
+		return oobsp_fail(j, is_transient(j->rstatus, j->rhttp) ?
+		    OOBSP_FAIL_TRANSIENT : OOBSP_FAIL_PERMANENT, j->rstatus,
+		    "%s.%s: %s%s%s", cls, what, amtp_strerror(j->rstatus),
+		    j->rdetail[0] != '\0' ? ": " : "", j->rdetail);
+	}
+	if (j->resp == NULL)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
+		    "%s.%s: empty reply", cls, what);
+	if (method == NULL)
+		return 0;
+	if ((r = amtp_wsman_check_return(j->resp, cls, method, msg,
+	    sizeof(msg))) != 0) {
+		rv = oobsp_reply_rv(j);
+		/* "busy, try again": keys still being generated, or an
+		 * operation in progress */
+		return oobsp_fail(j, rv == 2061 || rv == 2082 || rv == 2 ?
+		    OOBSP_FAIL_TRANSIENT : OOBSP_FAIL_PERMANENT, r, "%s",
+		    r == AMTP_E_PROTO ? "no ReturnValue in reply" : msg);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Device sessions                                                      */
+/* ------------------------------------------------------------------ */
+
+void
+oobsp_disconnect(struct oobsp_job *j)
+{
+	if (j->conn != NULL)
+		j->e->tr->ops->close(j->e->tr, j->conn);
+	j->conn = NULL;
+	amtp_secret_free(j->sess_pw);
+	j->sess_pw = NULL;
+	j->sess_user[0] = '\0';
+}
+
+int
+oobsp_connect(struct oobsp_job *j, const char *user,
+    const struct amtp_secret *pw, const char *pin, int client)
+{
+	struct oobsp_engine *e = j->e;
+	struct oobsp_target tg;
+	int r;
+
+	oobsp_disconnect(j);
+	if (j->dev.amt_addr[0] == '\0')
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_STATE,
+		    "the device's AMT address is unknown (the agent has not "
+		    "reported it)");
+	memset(&tg, 0, sizeof(tg));
+	tg.addr = j->dev.amt_addr;
+	tg.port = e->cfg.port != 0 ? e->cfg.port : 16993;
+	tg.tls = 1;
+	if (client) {
+		tg.client_chain_pem = e->prov_chain_pem;
+		tg.client_key_pem = e->prov_key_pem;
+	}
+	tg.pin = pin;
+	tg.user = user;
+	tg.password = pw;
+	tg.connect_timeout_ms = e->cfg.connect_timeout_ms != 0 ?
+	    e->cfg.connect_timeout_ms : OOBSP_CONNECT_TIMEOUT_MS;
+	tg.request_timeout_ms = e->cfg.request_timeout_ms != 0 ?
+	    e->cfg.request_timeout_ms : OOBSP_REQUEST_TIMEOUT_MS;
+	if ((r = amtp_secret_dup(pw, &j->sess_pw)) != 0)
+		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r, "out of memory");
+	amtp_strlcpy(j->sess_user, user, sizeof(j->sess_user));
+	if ((r = e->tr->ops->open(e->tr, &tg, &j->conn)) != 0) {
+		j->conn = NULL;
+		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
+		    "cannot open a connection to %s: %s", j->dev.amt_addr,
+		    amtp_strerror(r));
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Jobs                                                                 */
+/* ------------------------------------------------------------------ */
+
+static void
+job_free(struct oobsp_job *j)
+{
+	if (j == NULL)
+		return;
+	oobsp_disconnect(j);
+	amtp_wsman_response_free(j->resp);
+	amtp_wsman_response_free(j->saved);
+	X509_free(j->web_cert);
+	EVP_PKEY_free(j->web_key);
+	explicit_bzero(j, sizeof(*j));
+	free(j);
+}
+
+/* The job is not ours any more (or done): forget it. */
+static void
+job_drop(struct oobsp_job *j)
+{
+	oobsp_disconnect(j);
+	j->state = OOBSP_JS_GONE;
+}
+
+static void
+job_lost(struct oobsp_job *j, int r, const char *what)
+{
+	if (r == AMTP_E_CONFLICT)
+		log_warnx("job %lld: %s: the job is not ours any more "
+		    "(taken over, cancelled or finished): dropped",
+		    (long long)j->rec.id, what);
+	else
+		log_warn_r(r, "job %lld: %s: %s", (long long)j->rec.id, what,
+		    amtp_store_errmsg(j->e->st));
+	job_drop(j);
+}
+
+/* Ends the job (done or failed) in the database. */
+static void
+job_finish(struct oobsp_job *j, enum amtp_job_state state, const char *why)
+{
+	struct oobsp_engine *e = j->e;
+	int r;
+
+	if (state == AMTP_JOB_FAILED) {
+		/* the device record says why, too (never a secret) */
+		r = amtp_store_device_set_status(e->st, j->dev.id,
+		    j->prov_state == 2 ? AMTP_AMT_PROVISIONED :
+		    AMTP_AMT_NOT_PROVISIONED, why);
+		if (r != 0)
+			log_warn_r(r, "job %lld: device status",
+			    (long long)j->rec.id);
+	}
+	if ((r = amtp_store_job_finish(e->st, j->rec.id, e->owner, state,
+	    why)) != 0) {
+		job_lost(j, r, "finish");
+		return;
+	}
+	if (state == AMTP_JOB_DONE) {
+		e->stats.jobs_done++;
+		log_info("job %lld: dev %lld provisioned", (long long)j->rec.id,
+		    (long long)j->dev.id);
+	} else {
+		e->stats.jobs_failed++;
+		log_warnx("job %lld: dev %lld: failed: %s",
+		    (long long)j->rec.id, (long long)j->dev.id, why);
+	}
+	job_drop(j);
+}
+
+static void
+job_requeue(struct oobsp_job *j, const char *why)
+{
+	struct oobsp_engine *e = j->e;
+	int r, delay;
+
+	delay = e->cfg.requeue_secs != 0 ? e->cfg.requeue_secs :
+	    OOBSP_REQUEUE_SECS;
+	if ((r = amtp_store_job_requeue(e->st, j->rec.id, e->owner, delay,
+	    why)) != 0) {
+		job_lost(j, r, "requeue");
+		return;
+	}
+	e->stats.jobs_requeued++;
+	log_info("job %lld: requeued for %d s: %s", (long long)j->rec.id,
+	    delay, why);
+	job_drop(j);
+}
+
+/* Reads the step log: which steps are done from earlier attempts. */
+static int
+job_load_log(struct oobsp_job *j)
+{
+	struct amtp_step_rec *steps = NULL;
+	size_t i, n = 0;
+	int idx, r;
+
+	memset(j->done, 0, sizeof(j->done));
+	if ((r = amtp_store_job_steps(j->e->st, j->rec.id, &steps, &n)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (steps[i].outcome != AMTP_STEP_OK &&
+		    steps[i].outcome != AMTP_STEP_SKIPPED)
+			continue;
+		if ((idx = oobsp_plan_find(steps[i].step)) >= 0)
+			j->done[idx] = 1;
+	}
+	free(steps);
+	return 0;
+}
+
+/* Device record, names. */
+static int
+job_load_device(struct oobsp_job *j)
+{
+	const struct oobsp_policy *pol = j->e->pol;
+	const char *dot;
+	size_t hl;
+	int r;
+
+	if ((r = amtp_store_device_get(j->e->st, j->rec.device_id,
+	    &j->dev)) != 0)
+		return r;
+	if (j->dev.fqdn[0] != '\0') {
+		amtp_strlcpy(j->fqdn, j->dev.fqdn, sizeof(j->fqdn));
+		if ((dot = strchr(j->fqdn, '.')) != NULL) {
+			hl = (size_t)(dot - j->fqdn);
+			if (hl >= sizeof(j->host))
+				hl = sizeof(j->host) - 1;
+			memcpy(j->host, j->fqdn, hl);
+			j->host[hl] = '\0';
+			amtp_strlcpy(j->domain, dot + 1, sizeof(j->domain));
+		} else
+			amtp_strlcpy(j->host, j->fqdn, sizeof(j->host));
+	} else if (j->dev.hostname[0] != '\0' && pol->dns_domain[0] != '\0') {
+		amtp_strlcpy(j->host, j->dev.hostname, sizeof(j->host));
+		amtp_strlcpy(j->domain, pol->dns_domain, sizeof(j->domain));
+		if ((size_t)snprintf(j->fqdn, sizeof(j->fqdn), "%s.%s",
+		    j->host, j->domain) >= sizeof(j->fqdn))
+			return AMTP_E_TOOBIG;
+	}
+	return 0;
+}
+
+static int
+engine_claim(struct oobsp_engine *e)
+{
+	struct oobsp_job *j = NULL;
+	int r;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return AMTP_E_NOMEM;
+	j->e = e;
+	j->prov_state = -1;
+	r = amtp_store_job_claim(e->st, e->owner, e->cfg.lease_secs, &j->rec);
+	if (r != 0) {
+		free(j);
+		return r;
+	}
+	e->stats.jobs_claimed++;
+	TAILQ_INSERT_TAIL(&e->jobs, j, entry);
+	e->njobs++;
+	j->renew_ms = now_ms() + (int64_t)e->cfg.lease_secs * 1000 / 3;
+	log_info("job %lld: claimed (dev %lld, attempt %d)",
+	    (long long)j->rec.id, (long long)j->rec.device_id,
+	    j->rec.attempts);
+	if (j->rec.kind != AMTP_JOB_PROVISION) {
+		job_finish(j, AMTP_JOB_FAILED, "job kind not supported by this "
+		    "service point");
+		return 0;
+	}
+	if (j->rec.attempts > e->cfg.max_attempts) {
+		job_finish(j, AMTP_JOB_FAILED, "too many attempts");
+		return 0;
+	}
+	if ((r = job_load_device(j)) != 0 || (r = job_load_log(j)) != 0) {
+		if (r == AMTP_E_CONFLICT)
+			job_lost(j, r, "load");
+		else
+			job_requeue(j, "cannot read the device or the job log");
+		return 0;
+	}
+	j->state = OOBSP_JS_RUNNABLE;
+	return 0;
+}
+
+/* Closes the open step row. */
+static int
+step_end(struct oobsp_job *j, enum amtp_step_outcome o)
+{
+	int r;
+
+	if (j->step_id == 0)
+		return 0;
+	r = amtp_store_job_step_end(j->e->st, j->rec.id, j->e->owner,
+	    j->step_id, o, j->detail);
+	j->step_id = 0;
+	if (r != 0)
+		job_lost(j, r, "step end");
+	return r;
+}
+
+/* Records a step that is not run, with a reason. */
+static int
+step_skip(struct oobsp_job *j, const char *why)
+{
+	const struct oobsp_step *s = &oobsp_plan_provision[j->step];
+	int r;
+
+	if ((r = amtp_store_job_step_start(j->e->st, j->rec.id, j->e->owner,
+	    s->name, &j->step_id)) != 0) {
+		job_lost(j, r, "step start");
+		return r;
+	}
+	amtp_strlcpy(j->detail, why, sizeof(j->detail));
+	return step_end(j, AMTP_STEP_SKIPPED);
+}
+
+/* Runs the job as far as it goes without waiting. */
+static void
+job_advance(struct oobsp_job *j)
+{
+	struct oobsp_engine *e = j->e;
+	const struct oobsp_step *s;
+	char why[2 * AMTP_STORE_TEXT_MAX + 128];
+	unsigned backoff;
+	int r, v;
+
+	while (j->state == OOBSP_JS_RUNNABLE) {
+		if (j->step >= oobsp_plan_provision_len) {
+			job_finish(j, AMTP_JOB_DONE, NULL);
+			return;
+		}
+		s = &oobsp_plan_provision[j->step];
+		if (j->step_id == 0 && j->pc == 0) {
+			/* decide whether the step runs at all */
+			if ((s->flags & OOBSP_F_SESSION) == 0 &&
+			    j->done[j->step]) {
+				if (step_skip(j, "done in an earlier attempt")
+				    != 0)
+					return;
+				j->step++;
+				continue;
+			}
+			if ((s->flags & OOBSP_F_STAGE1) && j->prov_state == 2) {
+				if (step_skip(j, "device already committed "
+				    "(POST)") != 0)
+					return;
+				j->step++;
+				continue;
+			}
+			if ((r = amtp_store_job_step_start(e->st, j->rec.id,
+			    e->owner, s->name, &j->step_id)) != 0) {
+				job_lost(j, r, "step start");
+				return;
+			}
+			j->step_t0_ms = now_ms();
+			j->detail[0] = '\0';
+			j->fail = OOBSP_FAIL_NONE;
+		}
+		v = s->run(j);
+		if (j->state == OOBSP_JS_GONE)
+			return;
+		if (v == OOBSP_WAIT)
+			return;
+		if (v == OOBSP_OK || v == OOBSP_SKIPPED) {
+			if (j->detail[0] == '\0')
+				snprintf(j->detail, sizeof(j->detail), "%lld ms",
+				    (long long)(now_ms() - j->step_t0_ms));
+			if (step_end(j, v == OOBSP_OK ? AMTP_STEP_OK :
+			    AMTP_STEP_SKIPPED) != 0)
+				return;
+			j->done[j->step] = 1;
+			j->step++;
+			j->pc = 0;
+			j->step_tries = 0;
+			continue;
+		}
+		/* failed */
+		if (e->dead)
+			return;
+		if (j->detail[0] == '\0')
+			oobsp_detail(j, "%s", amtp_strerror(v));
+		if (j->fail == OOBSP_FAIL_TRANSIENT &&
+		    j->step_tries < (e->cfg.step_retries != 0 ?
+		    e->cfg.step_retries : OOBSP_STEP_RETRIES)) {
+			backoff = (e->cfg.backoff_ms != 0 ? e->cfg.backoff_ms :
+			    OOBSP_BACKOFF_MS) << j->step_tries;
+			j->step_tries++;
+			e->stats.step_retries++;
+			snprintf(why, sizeof(why), "%s (transient, try %d, "
+			    "again in %u ms)", j->detail, j->step_tries,
+			    backoff);
+			amtp_strlcpy(j->detail, why, sizeof(j->detail));
+			if (step_end(j, AMTP_STEP_FAILED) != 0)
+				return;
+			j->pc = 0;
+			j->state = OOBSP_JS_SLEEPING;
+			j->wake_ms = now_ms() + backoff;
+			return;
+		}
+		snprintf(why, sizeof(why), "%s: %s", s->name, j->detail);
+		if (step_end(j, AMTP_STEP_FAILED) != 0)
+			return;
+		if (j->fail == OOBSP_FAIL_TRANSIENT)
+			job_requeue(j, why);
+		else
+			job_finish(j, AMTP_JOB_FAILED, why);
+		return;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The engine                                                           */
+/* ------------------------------------------------------------------ */
+
+int
+oobsp_engine_new(const struct oobsp_engine_cfg *cfg, struct amtp_store *st,
+    struct oobsp_transport *tr, const struct oobsp_policy *pol,
+    struct amtp_signer *signer, const char *prov_chain_pem,
+    const struct amtp_secret *prov_key_pem, struct oobsp_engine **out)
+{
+	struct oobsp_engine *e;
+
+	*out = NULL;
+	if (cfg->owner == NULL || cfg->owner[0] == '\0' ||
+	    strlen(cfg->owner) > AMTP_STORE_OWNER_MAX ||
+	    cfg->lease_secs < 1 || cfg->lease_secs > AMTP_STORE_LEASE_MAX ||
+	    cfg->max_jobs < 1 || cfg->max_attempts < 1)
+		return AMTP_E_INVAL;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return AMTP_E_NOMEM;
+	e->cfg = *cfg;
+	amtp_strlcpy(e->owner, cfg->owner, sizeof(e->owner));
+	e->cfg.owner = e->owner;
+	e->st = st;
+	e->tr = tr;
+	e->pol = pol;
+	e->signer = signer;
+	e->prov_chain_pem = prov_chain_pem;
+	e->prov_key_pem = prov_key_pem;
+	e->msgid = 1;
+	TAILQ_INIT(&e->jobs);
+	*out = e;
+	return 0;
+}
+
+void
+oobsp_engine_free(struct oobsp_engine *e)
+{
+	struct oobsp_job *j;
+
+	if (e == NULL)
+		return;
+	while ((j = TAILQ_FIRST(&e->jobs)) != NULL) {
+		TAILQ_REMOVE(&e->jobs, j, entry);
+		job_free(j);
+	}
+	free(e);
+}
+
+void
+oobsp_engine_stats(const struct oobsp_engine *e, struct oobsp_stats *s)
+{
+	*s = e->stats;
+}
+
+int
+oobsp_engine_poll(struct oobsp_engine *e, int timeout_ms, int *busy)
+{
+	struct oobsp_job *j, *tmp;
+	int64_t now, wait, idle;
+	int r, claimed = 0;
+
+	if (busy != NULL)
+		*busy = 0;
+	if (e->dead)
+		return AMTP_E_INTERNAL;
+	now = now_ms();
+	idle = e->cfg.idle_claim_ms != 0 ? e->cfg.idle_claim_ms :
+	    OOBSP_IDLE_CLAIM_MS;
+	/* take new work */
+	while (e->njobs < e->cfg.max_jobs && now >= e->next_claim_ms) {
+		r = engine_claim(e);
+		if (r == AMTP_E_NOTFOUND || r == AMTP_E_AGAIN ||
+		    r == AMTP_E_BUSY) {
+			e->next_claim_ms = now + idle;
+			break;
+		}
+		if (r != 0) {
+			log_warn_r(r, "claim: %s", amtp_store_errmsg(e->st));
+			e->next_claim_ms = now + idle;
+			break;
+		}
+		claimed++;
+	}
+	/* advance what can move, renew leases */
+	TAILQ_FOREACH(j, &e->jobs, entry) {
+		if (j->state == OOBSP_JS_GONE)
+			continue;
+		if (now >= j->renew_ms) {
+			r = amtp_store_job_renew(e->st, j->rec.id, e->owner,
+			    e->cfg.lease_secs, NULL);
+			if (r != 0) {
+				job_lost(j, r, "renew");
+				continue;
+			}
+			j->renew_ms = now + (int64_t)e->cfg.lease_secs * 1000 / 3;
+		}
+		if (j->state == OOBSP_JS_SLEEPING && now >= j->wake_ms)
+			j->state = OOBSP_JS_RUNNABLE;
+		if (j->state == OOBSP_JS_RUNNABLE)
+			job_advance(j);
+		if (e->dead)
+			return AMTP_E_INTERNAL;
+	}
+	/* how long may we wait for I/O */
+	wait = timeout_ms;
+	TAILQ_FOREACH(j, &e->jobs, entry) {
+		if (j->state == OOBSP_JS_RUNNABLE)
+			wait = 0;
+		else if (j->state == OOBSP_JS_SLEEPING && j->wake_ms - now < wait)
+			wait = j->wake_ms - now < 0 ? 0 : j->wake_ms - now;
+	}
+	if (claimed > 0 && e->njobs < e->cfg.max_jobs)
+		wait = 0;	/* there may be more to claim */
+	if ((r = e->tr->ops->run(e->tr, (int)wait)) != 0)
+		return r;
+	/* replies came in: advance those jobs */
+	TAILQ_FOREACH(j, &e->jobs, entry)
+		if (j->state == OOBSP_JS_RUNNABLE)
+			job_advance(j);
+	if (e->dead)
+		return AMTP_E_INTERNAL;
+	for (j = TAILQ_FIRST(&e->jobs); j != NULL; j = tmp) {
+		tmp = TAILQ_NEXT(j, entry);
+		if (j->state != OOBSP_JS_GONE)
+			continue;
+		TAILQ_REMOVE(&e->jobs, j, entry);
+		e->njobs--;
+		job_free(j);
+	}
+	if (busy != NULL)
+		*busy = e->njobs;
+	return 0;
+}

@@ -1,0 +1,205 @@
+/*
+ * amtprov - oobsp/oobsp_int.h: what the engine (engine.c) and the steps
+ * (steps_*.c) share inside the service point.  Not for other roles.
+ */
+#ifndef AMTPROVD_OOBSP_INT_H
+#define AMTPROVD_OOBSP_INT_H
+
+#include <sys/queue.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "amtprov/wsman.h"
+#include "oobsp/oobsp.h"
+#include "store/store.h"
+
+/* Where a job is. */
+enum oobsp_job_state {
+	OOBSP_JS_RUNNABLE = 0,	/* advance it now */
+	OOBSP_JS_WAITING,	/* a request is out */
+	OOBSP_JS_SLEEPING,	/* backoff: not before wake_ms */
+	OOBSP_JS_GONE		/* finished or lost: to be freed */
+};
+
+/* How a failure counts. */
+enum oobsp_fail {
+	OOBSP_FAIL_NONE = 0,
+	OOBSP_FAIL_TRANSIENT,	/* retry the step with backoff */
+	OOBSP_FAIL_PERMANENT	/* the job fails at once */
+};
+
+/* Credentials the connect step tries, in order. */
+enum oobsp_cand_kind {
+	OOBSP_CAND_ADMIN_PENDING = 0,
+	OOBSP_CAND_ADMIN_CURRENT,
+	OOBSP_CAND_MEBX_PENDING,
+	OOBSP_CAND_MEBX_CURRENT,
+	OOBSP_CAND_SETUP,		/* the site's list, in order */
+	OOBSP_CAND__MAX
+};
+
+struct oobsp_engine {
+	struct oobsp_engine_cfg		 cfg;
+	char				 owner[AMTP_STORE_OWNER_MAX + 1];
+	struct amtp_store		*st;
+	struct oobsp_transport		*tr;
+	const struct oobsp_policy	*pol;
+	struct amtp_signer		*signer;
+	const char			*prov_chain_pem;
+	const struct amtp_secret	*prov_key_pem;
+	TAILQ_HEAD(, oobsp_job)		 jobs;
+	int				 njobs;
+	int64_t				 next_claim_ms;	/* claim backoff */
+	unsigned long			 msgid;
+	int				 dead;		/* die_after reached */
+	struct oobsp_stats		 stats;
+};
+
+struct oobsp_job {
+	TAILQ_ENTRY(oobsp_job)		 entry;
+	struct oobsp_engine		*e;
+	struct amtp_job_rec		 rec;
+	struct amtp_device_rec		 dev;
+	char				 fqdn[AMTP_STORE_FQDN_MAX + 1];
+	char				 host[AMTP_STORE_HOSTNAME_MAX + 1];
+	char				 domain[AMTP_STORE_FQDN_MAX + 1];
+	enum oobsp_job_state		 state;
+	int64_t				 wake_ms;
+	int64_t				 renew_ms;	/* next lease renewal */
+
+	/* position in the plan */
+	size_t				 step;
+	int				 pc;		/* inside the step */
+	int64_t				 step_id;	/* open step row, 0 none */
+	int64_t				 step_t0_ms;
+	int				 step_tries;	/* transient failures */
+	uint8_t				 done[OOBSP_PLAN_MAX];	/* from the log */
+
+	/* the last reply */
+	struct amtp_wsman_response	*resp;
+	int				 rstatus;
+	long				 rhttp;
+	char				 rdetail[256];
+
+	/* the device session */
+	struct oobsp_conn		*conn;
+	int				 prov_state;	/* -1 unknown, 0 PRE, 1 IN, 2 POST */
+	char				 realm[AMTP_DIGEST_VALUE_MAX + 1];
+	int				 cand;		/* connect: candidate index */
+	int				 tried;		/* connect: candidates tried */
+	char				 cand_name[AMTP_CONF_NAME_MAX + 16];
+	struct amtp_secret		*sess_pw;	/* what the session uses */
+	char				 sess_user[33];
+
+	/* escrow: the versions this job knows (0 none) */
+	int				 admin_pending_v;
+	int				 admin_current_v;
+	int				 mebx_pending_v;
+	int				 mebx_current_v;
+
+	/* stage 1 scratch */
+	char				 key_id[OOBSP_ID_MAX + 1];
+	char				 cert_id[OOBSP_ID_MAX + 1];
+	X509				*web_cert;	/* issued for this device */
+	EVP_PKEY			*web_key;	/* fallback: made by us */
+	int				 keygen_fallback;
+	long long			 ta0;
+	char				 enum_ctx[OOBSP_ID_MAX + 1];
+	size_t				 nids, idx;
+	char				 ids[OOBSP_IDS_MAX][OOBSP_ID_MAX + 1];
+	struct amtp_wsman_response	*saved;		/* an instance to Put back */
+
+	/* failure of the current step */
+	enum oobsp_fail			 fail;
+	char				 detail[AMTP_STORE_TEXT_MAX + 1];
+};
+
+/* engine.c: what steps call */
+
+/*
+ * Sends one request built from rb (message id filled in) on the job's
+ * connection.  Returns OOBSP_WAIT, or a failure (already described).
+ */
+int oobsp_call(struct oobsp_job *j, struct amtp_wsman_req_build *rb);
+/* Shorthands: Get/Enumerate/Pull/Invoke/Put on class cls (an AMT_*,
+ * CIM_* or IPS_* name: the resource URI is derived). */
+int oobsp_get(struct oobsp_job *j, const char *cls,
+    const struct amtp_wsman_selector *sel, size_t nsel);
+int oobsp_enumerate(struct oobsp_job *j, const char *cls);
+int oobsp_pull(struct oobsp_job *j, const char *cls);
+int oobsp_invoke(struct oobsp_job *j, const char *cls, const char *method,
+    const struct amtp_wsman_prop *props, size_t nprops,
+    const struct amtp_wsman_selector *sel, size_t nsel);
+int oobsp_put(struct oobsp_job *j, const char *cls,
+    const struct amtp_wsman_obj *body, const struct amtp_wsman_selector *sel,
+    size_t nsel);
+int oobsp_create(struct oobsp_job *j, const char *cls,
+    const struct amtp_wsman_obj *body);
+/* The resource URI of a class into dst. */
+int oobsp_class_uri(const char *cls, char *dst, size_t dstsz);
+
+/*
+ * Checks the last reply: 0 when it arrived and parsed (and, when method is
+ * not NULL, its ReturnValue is 0).  Otherwise describes the failure in
+ * j->detail ("<cls>.<method>: ..."), classifies it, and returns a negative
+ * code.
+ */
+int oobsp_reply_ok(struct oobsp_job *j, const char *cls, const char *method);
+/* The ReturnValue of the last reply, or -1 when it has none. */
+long long oobsp_reply_rv(const struct oobsp_job *j);
+
+/* Marks the step failed: kind, and a detail (printf). Returns AMTP_E_*. */
+int oobsp_fail(struct oobsp_job *j, enum oobsp_fail kind, int r,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Sets the step's detail for success. */
+void oobsp_detail(struct oobsp_job *j, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Opens the job's connection (closing any previous one) for user/pw;
+ * pin may be NULL; client 1 presents the provisioning chain. */
+int oobsp_connect(struct oobsp_job *j, const char *user,
+    const struct amtp_secret *pw, const char *pin, int client);
+void oobsp_disconnect(struct oobsp_job *j);
+
+/* steps_*.c: the step functions */
+int oobsp_step_connect(struct oobsp_job *j);
+int oobsp_step_read_facts(struct oobsp_job *j);
+int oobsp_step_otp_check(struct oobsp_job *j);
+int oobsp_step_time_sync(struct oobsp_job *j);
+int oobsp_step_host_name(struct oobsp_job *j);
+int oobsp_step_tls_cert(struct oobsp_job *j);
+int oobsp_step_tls_enable(struct oobsp_job *j);
+int oobsp_step_admin_password(struct oobsp_job *j);
+int oobsp_step_mebx_password(struct oobsp_job *j);
+int oobsp_step_commit(struct oobsp_job *j);
+int oobsp_step_verify(struct oobsp_job *j);
+int oobsp_step_user_acls(struct oobsp_job *j);
+int oobsp_step_kerberos(struct oobsp_job *j);
+int oobsp_step_power(struct oobsp_job *j);
+int oobsp_step_net_services(struct oobsp_job *j);
+int oobsp_step_wifi(struct oobsp_job *j);
+int oobsp_step_report(struct oobsp_job *j);
+
+/* steps_tls.c: puts back the instance saved in j->saved (a Get reply) with
+ * the text properties names[] set to values[] (added when missing); the
+ * references of the instance are left out. */
+int oobsp_put_modified(struct oobsp_job *j, const char *cls,
+    const struct amtp_wsman_selector *sel, size_t nsel,
+    const char *const *names, const char *const *values, size_t n);
+
+/* steps_util.c */
+/* base64(MD5(user:realm:pw)): AMT's DigestPassword (base64Binary). */
+int oobsp_digest_password_b64(const char *user, const char *realm,
+    const struct amtp_secret *pw, char *dst, size_t dstsz);
+/* "sha256//<base64>" of cert's public key, appended to dst (with ';' when
+ * dst is not empty). */
+int oobsp_pin_append(X509 *cert, char *dst, size_t dstsz);
+/* A CSR for the device's public key (DER RSAPublicKey or SPKI) with CN cn
+ * and a zero signature, in base64, for GeneratePKCS10RequestEx. */
+int oobsp_null_signed_csr_b64(const void *der, size_t len, const char *cn,
+    struct amtp_buf *out);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * amtprov - oobsp/policy.c: what the service point (role oobsp) applies to
+ * every device, read once from amtprovd.conf: the setup credential list,
+ * password lengths and the MEBx policy, the user ACL entries, Kerberos,
+ * power and network services.  Secret files are read at load time (before
+ * the role narrows its privileges) and kept in struct amtp_secret.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "amtprov/conf.h"
+#include "amtprov/err.h"
+#include "amtprov/limits.h"
+#include "amtprov/secret.h"
+#include "amtprov/str.h"
+
+#include "oobsp/oobsp.h"
+
+/* AMT realm (right) names of the configuration and their numbers (spec
+ * 5.4, AMT_AuthorizationService RealmValue). */
+static const struct {
+	const char	*name;
+	int		 value;
+} realm_names[] = {
+	{ "redirection", 2 }, { "pt_administration", 3 },
+	{ "hardware_asset", 4 }, { "remote_control", 5 }, { "storage", 6 },
+	{ "event_manager", 7 }, { "storage_admin", 8 },
+	{ "agent_presence_local", 9 }, { "agent_presence_remote", 10 },
+	{ "circuit_breaker", 11 }, { "network_time", 12 },
+	{ "general_info", 13 }, { "firmware_update", 14 }, { "eit", 15 },
+	{ "local_un", 16 }, { "endpoint_access_control", 17 },
+	{ "endpoint_access_control_admin", 18 }, { "event_log_reader", 19 },
+	{ "audit_log", 20 }, { "acl", 21 }, { "local_system", 24 },
+};
+
+/* The realm number of a configured name, or -1. */
+
+
+int
+oobsp_realm_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(realm_names) / sizeof(realm_names[0]); i++)
+		if (strcmp(realm_names[i].name, name) == 0)
+			return realm_names[i].value;
+	return -1;
+}
+
+static int
+load_secret(const char *path, struct amtp_secret **out, char *err,
+    size_t errlen)
+{
+	if (path == NULL)
+		return amtp_secret_new("", 0, out);
+	return amtp_secret_load_file(path, AMTP_AMT_PASSWORD_MAX, out, err,
+	    errlen);
+}
+
+void
+oobsp_policy_reset(struct oobsp_policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->ncreds; i++)
+		amtp_secret_free(p->creds[i].password);
+	for (i = 0; i < p->nacls; i++)
+		amtp_secret_free(p->acls[i].password);
+	amtp_secret_free(p->mebx_fixed);
+	explicit_bzero(p, sizeof(*p));
+}
+
+int
+oobsp_policy_load(const struct amtp_conf *c, struct oobsp_policy *p,
+    char *err, size_t errlen)
+{
+	const char *names[OOBSP_ACLS_MAX + 1], *v, *item;
+	char sub[256] = "";
+	size_t i, k, n;
+	int r, realm;
+
+	memset(p, 0, sizeof(*p));
+	if ((v = amtp_conf_str(c, "oob", "dns_domain")) != NULL)
+		amtp_strlcpy(p->dns_domain, v, sizeof(p->dns_domain));
+	p->admin_pw_len = (size_t)amtp_conf_int(c, "oob",
+	    "admin_password_length");
+	p->mebx_pw_len = (size_t)amtp_conf_int(c, "mebx", "password_length");
+	v = amtp_conf_str(c, "mebx", "policy");
+	p->mebx = v == NULL || strcmp(v, "random") == 0 ? OOBSP_MEBX_RANDOM :
+	    strcmp(v, "fixed") == 0 ? OOBSP_MEBX_FIXED : OOBSP_MEBX_KEEP;
+	if (p->mebx == OOBSP_MEBX_FIXED) {
+		v = amtp_conf_str(c, "mebx", "password_file");
+		if (v == NULL) {
+			snprintf(err, errlen, "mebx.password_file: required by "
+			    "policy fixed");
+			r = AMTP_E_CONFIG;
+			goto out;
+		}
+		if ((r = load_secret(v, &p->mebx_fixed, sub,
+		    sizeof(sub))) != 0) {
+			snprintf(err, errlen, "mebx.password_file: %s", sub);
+			goto out;
+		}
+	}
+
+	/* setup credentials, in file order; none: admin with "" */
+	n = amtp_conf_sections(c, "setup_credential.*", names,
+	    OOBSP_SETUP_CREDS_MAX + 1);
+	if (n > OOBSP_SETUP_CREDS_MAX) {
+		snprintf(err, errlen, "setup_credential: at most %d sections",
+		    OOBSP_SETUP_CREDS_MAX);
+		r = AMTP_E_CONFIG;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct oobsp_setup_cred *sc = &p->creds[i];
+
+		amtp_strlcpy(sc->name, names[i] + strlen("setup_credential."),
+		    sizeof(sc->name));
+		amtp_strlcpy(sc->user, amtp_conf_str(c, names[i], "user"),
+		    sizeof(sc->user));
+		if ((r = load_secret(amtp_conf_str(c, names[i],
+		    "password_file"), &sc->password, sub, sizeof(sub))) != 0) {
+			snprintf(err, errlen, "%s.password_file: %s", names[i],
+			    sub);
+			goto out;
+		}
+		p->ncreds++;
+	}
+	if (p->ncreds == 0) {
+		amtp_strlcpy(p->creds[0].name, "default (admin, empty "
+		    "password)", sizeof(p->creds[0].name));
+		amtp_strlcpy(p->creds[0].user, "admin", sizeof(p->creds[0].user));
+		if ((r = amtp_secret_new("", 0, &p->creds[0].password)) != 0)
+			goto out;
+		p->ncreds = 1;
+	}
+
+	/* user ACL entries */
+	n = amtp_conf_sections(c, "admin_acl.*", names, OOBSP_ACLS_MAX + 1);
+	if (n > OOBSP_ACLS_MAX) {
+		snprintf(err, errlen, "admin_acl: at most %d sections",
+		    OOBSP_ACLS_MAX);
+		r = AMTP_E_CONFIG;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct oobsp_acl *a = &p->acls[i];
+
+		amtp_strlcpy(a->name, names[i] + strlen("admin_acl."),
+		    sizeof(a->name));
+		amtp_strlcpy(a->account, amtp_conf_str(c, names[i], "account"),
+		    sizeof(a->account));
+		v = amtp_conf_str(c, names[i], "type");
+		a->kerberos = v != NULL && strcmp(v, "kerberos") == 0;
+		v = amtp_conf_str(c, names[i], "access");
+		a->access = v == NULL || strcmp(v, "any") == 0 ? 2 :
+		    strcmp(v, "network") == 0 ? 1 : 0;
+		if (!a->kerberos) {
+			v = amtp_conf_str(c, names[i], "password_file");
+			if (v == NULL) {
+				snprintf(err, errlen, "%s.password_file: "
+				    "required by type digest", names[i]);
+				r = AMTP_E_CONFIG;
+				goto out;
+			}
+			if ((r = load_secret(v, &a->password, sub,
+			    sizeof(sub))) != 0) {
+				snprintf(err, errlen, "%s.password_file: %s",
+				    names[i], sub);
+				goto out;
+			}
+		}
+		k = amtp_conf_list_len(c, names[i], "realms");
+		if (k > OOBSP_ACL_REALMS_MAX) {
+			snprintf(err, errlen, "%s.realms: at most %d",
+			    names[i], OOBSP_ACL_REALMS_MAX);
+			r = AMTP_E_CONFIG;
+			goto out;
+		}
+		for (a->nrealms = 0; a->nrealms < k; a->nrealms++) {
+			item = amtp_conf_list_item(c, names[i], "realms",
+			    a->nrealms);
+			if ((realm = oobsp_realm_parse(item)) < 0) {
+				snprintf(err, errlen, "%s.realms: unknown realm "
+				    "\"%.32s\"", names[i], item);
+				r = AMTP_E_CONFIG;
+				goto out;
+			}
+			a->realms[a->nrealms] = realm;
+		}
+		p->nacls++;
+	}
+
+	p->kerberos = amtp_conf_bool(c, "kerberos", "enabled");
+	if ((v = amtp_conf_str(c, "kerberos", "realm")) != NULL)
+		amtp_strlcpy(p->krb_realm, v, sizeof(p->krb_realm));
+	p->krb_tolerance = (int)amtp_conf_int(c, "kerberos",
+	    "clock_tolerance");
+	v = amtp_conf_str(c, "oob", "power_scheme");
+	p->power_scheme = v == NULL ? 2 : strcmp(v, "s0") == 0 ? 0 :
+	    strcmp(v, "s0_s3") == 0 ? 1 : 2;
+	p->web_ui = amtp_conf_bool(c, "oob", "web_ui");
+	p->sol = amtp_conf_bool(c, "oob", "serial_over_lan");
+	p->ider = amtp_conf_bool(c, "oob", "ide_redirection");
+	p->ping = amtp_conf_bool(c, "oob", "ping_response");
+	p->nwifi = amtp_conf_sections(c, "wifi.*", names, 1);
+	p->wired_8021x = amtp_conf_str(c, "oob", "wired_8021x") != NULL;
+	r = 0;
+ out:
+	if (r != 0)
+		oobsp_policy_reset(p);
+	return r;
+}

@@ -1,0 +1,408 @@
+/*
+ * amtprov - oobsp/steps_stage2.c: second-stage steps of the service point
+ * (role oobsp), run over TLS with the device's new certificate and the new
+ * admin credentials: user-acls, kerberos, power, network-services (web UI,
+ * serial-over-LAN, IDE redirection, ping) and wifi.
+ *
+ * Every step writes the configured state whatever the device holds, so it
+ * may run again after a crash: user-acls removes every user entry before it
+ * adds the configured ones, the others Put or invoke fixed values.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "amtprov/buf.h"
+#include "amtprov/err.h"
+#include "amtprov/limits.h"
+#include "amtprov/log.h"
+#include "amtprov/secret.h"
+#include "amtprov/str.h"
+#include "amtprov/wsman.h"
+
+#include "oobsp/oobsp.h"
+#include "oobsp/oobsp_int.h"
+#include "store/store.h"
+
+#define AUTH_SVC	"AMT_AuthorizationService"
+#define REDIR_SVC	"AMT_RedirectionService"
+#define WEBUI_SVC	"AMT_WebUIService"
+#define GENERAL		"AMT_GeneralSettings"
+#define POWER		"AMT_SystemPowerScheme"
+
+/* A binary SID from its text form (S-1-5-21-...), for KerberosUserSid:
+ * revision, count, 6-byte authority (big-endian), sub-authorities (LE). */
+#define SID_SUBAUTH_MAX	15
+
+static int
+bad_pc(struct oobsp_job *j)
+{
+	return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_INTERNAL, "bad pc");
+}
+
+static int
+sid_b64(const char *text, struct amtp_buf *out)
+{
+	uint8_t bin[8 + 4 * SID_SUBAUTH_MAX];
+	char part[24];
+	const char *p, *dash;
+	long long v;
+	size_t n = 0, len;
+	int i;
+
+	if (strncmp(text, "S-1-", 4) != 0)
+		return AMTP_E_PARSE;
+	p = text + 4;
+	for (i = 0; ; i++) {
+		dash = strchr(p, '-');
+		len = dash != NULL ? (size_t)(dash - p) : strlen(p);
+		if (len == 0 || len >= sizeof(part))
+			return AMTP_E_PARSE;
+		memcpy(part, p, len);
+		part[len] = '\0';
+		if (i == 0) {
+			if (amtp_parse_int(part, 0, 0xffffffffffffLL, &v) != 0)
+				return AMTP_E_PARSE;
+			bin[0] = 1;
+			bin[2] = (uint8_t)(v >> 40);
+			bin[3] = (uint8_t)(v >> 32);
+			bin[4] = (uint8_t)(v >> 24);
+			bin[5] = (uint8_t)(v >> 16);
+			bin[6] = (uint8_t)(v >> 8);
+			bin[7] = (uint8_t)v;
+		} else {
+			if (n >= SID_SUBAUTH_MAX ||
+			    amtp_parse_int(part, 0, 0xffffffffLL, &v) != 0)
+				return AMTP_E_PARSE;
+			bin[8 + 4 * n] = (uint8_t)v;
+			bin[9 + 4 * n] = (uint8_t)(v >> 8);
+			bin[10 + 4 * n] = (uint8_t)(v >> 16);
+			bin[11 + 4 * n] = (uint8_t)(v >> 24);
+			n++;
+		}
+		if (dash == NULL)
+			break;
+		p = dash + 1;
+	}
+	bin[1] = (uint8_t)n;
+	return amtp_b64_encode(out, bin, 8 + 4 * n);
+}
+
+/* ------------------------------------------------------------------ */
+/* user-acls                                                            */
+/* ------------------------------------------------------------------ */
+
+static int
+acl_add(struct oobsp_job *j)
+{
+	const struct oobsp_acl *a = &j->e->pol->acls[j->idx];
+	struct amtp_wsman_prop in[4 + OOBSP_ACL_REALMS_MAX];
+	struct amtp_buf *sid = NULL;
+	char hash[64], access[8], realms[OOBSP_ACL_REALMS_MAX][8];
+	size_t i, n = 0;
+	int r;
+
+	memset(in, 0, sizeof(in));
+	if (a->kerberos) {
+		if ((sid = amtp_buf_new(256)) == NULL)
+			return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, AMTP_E_NOMEM,
+			    "out of memory");
+		if (sid_b64(a->account, sid) != 0) {
+			amtp_buf_free(sid);
+			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_CONFIG,
+			    "ACL %s: a Kerberos entry needs the account's SID "
+			    "(S-1-5-...); resolving names is not implemented",
+			    a->name);
+		}
+		in[n].name = "KerberosUserSid";
+		in[n++].text = amtp_buf_str(sid);
+	} else {
+		if ((r = oobsp_digest_password_b64(a->account, j->realm,
+		    a->password, hash, sizeof(hash))) != 0)
+			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r,
+			    "ACL %s: digest password", a->name);
+		in[n].name = "DigestUsername";
+		in[n++].text = a->account;
+		in[n].name = "DigestPassword";
+		in[n++].text = hash;
+	}
+	snprintf(access, sizeof(access), "%d", a->access);
+	in[n].name = "AccessPermission";
+	in[n++].text = access;
+	for (i = 0; i < a->nrealms; i++) {
+		snprintf(realms[i], sizeof(realms[i]), "%d", a->realms[i]);
+		in[n].name = "Realms";
+		in[n++].text = realms[i];
+	}
+	r = oobsp_invoke(j, AUTH_SVC, "AddUserAclEntryEx", in, n, NULL, 0);
+	explicit_bzero(hash, sizeof(hash));
+	amtp_buf_free(sid);
+	return r;
+}
+
+int
+oobsp_step_user_acls(struct oobsp_job *j)
+{
+	const struct oobsp_policy *pol = j->e->pol;
+	struct amtp_wsman_prop in[1];
+	const struct amtp_wsman_prop *p;
+	char num[24];
+	size_t i;
+	int r;
+
+	switch (j->pc) {
+	case 0:
+		j->nids = 0;
+		memset(in, 0, sizeof(in));
+		in[0].name = "StartIndex";
+		in[0].text = "1";
+		j->pc = 1;
+		return oobsp_invoke(j, AUTH_SVC, "EnumerateUserAclEntries", in,
+		    1, NULL, 0);
+	case 1:
+		if ((r = oobsp_reply_ok(j, AUTH_SVC,
+		    "EnumerateUserAclEntries")) != 0)
+			return r;
+		for (i = 0; (p = amtp_wsman_obj_prop(j->resp->body, "Handles",
+		    i)) != NULL; i++) {
+			if (p->text == NULL || strlen(p->text) >=
+			    sizeof(j->ids[0]) || j->nids >= OOBSP_IDS_MAX)
+				return oobsp_fail(j, OOBSP_FAIL_PERMANENT,
+				    AMTP_E_PROTO, AUTH_SVC ": bad Handles");
+			amtp_strlcpy(j->ids[j->nids++], p->text,
+			    sizeof(j->ids[0]));
+		}
+		j->idx = 0;
+		j->pc = 2;
+		/* FALLTHROUGH */
+	case 2:
+		if (j->idx < j->nids) {
+			memset(in, 0, sizeof(in));
+			in[0].name = "Handle";
+			in[0].text = j->ids[j->idx];
+			j->pc = 3;
+			return oobsp_invoke(j, AUTH_SVC, "RemoveUserAclEntry",
+			    in, 1, NULL, 0);
+		}
+		j->idx = 0;
+		j->pc = 4;
+		goto add;
+	case 3:
+		if ((r = oobsp_reply_ok(j, AUTH_SVC, "RemoveUserAclEntry")) != 0)
+			return r;
+		j->idx++;
+		j->pc = 2;
+		return oobsp_step_user_acls(j);
+	case 4:
+		if ((r = oobsp_reply_ok(j, AUTH_SVC, "AddUserAclEntryEx")) != 0)
+			return r;
+		j->idx++;
+ add:
+		if (j->idx < pol->nacls) {
+			j->pc = 4;
+			return acl_add(j);
+		}
+		snprintf(num, sizeof(num), "%zu", j->nids);
+		oobsp_detail(j, "%s user entries removed, %zu added", num,
+		    pol->nacls);
+		return OOBSP_OK;
+	}
+	return bad_pc(j);
+}
+
+/* ------------------------------------------------------------------ */
+/* kerberos                                                             */
+/* ------------------------------------------------------------------ */
+
+int
+oobsp_step_kerberos(struct oobsp_job *j)
+{
+	if (!j->e->pol->kerberos) {
+		oobsp_detail(j, "Kerberos not enabled by policy");
+		return OOBSP_SKIPPED;
+	}
+	/* TODO: AMT_KerberosSettingData Put (realm, SPNs of the directory
+	 * account, RC4-HMAC key = MD4(UTF-16LE(password)), KrbEnabled). */
+	return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_NOTIMPL,
+	    "Kerberos settings are not implemented in this version");
+}
+
+/* ------------------------------------------------------------------ */
+/* power                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Which scheme a policy wants, from the scheme's ElementName/Description
+ * ("... ON in S0, S3/AC, S4-5/AC" on real firmware).  XXX a heuristic: AMT
+ * names its schemes for people, not programs. */
+static int
+scheme_matches(const struct amtp_wsman_obj *o, int want)
+{
+	const char *n = amtp_wsman_obj_text(o, "ElementName");
+	const char *d = amtp_wsman_obj_text(o, "Description");
+	char buf[512];
+	int s3, s5;
+
+	snprintf(buf, sizeof(buf), "%s %s", n != NULL ? n : "",
+	    d != NULL ? d : "");
+	s3 = strstr(buf, "S3") != NULL;
+	s5 = strstr(buf, "S5") != NULL || strstr(buf, "S4-5") != NULL;
+	switch (want) {
+	case 0:
+		return !s3 && !s5;
+	case 1:
+		return s3 && !s5;
+	default:
+		return s5;
+	}
+}
+
+int
+oobsp_step_power(struct oobsp_job *j)
+{
+	struct amtp_wsman_selector sel[1];
+	const char *id;
+	size_t i;
+	int r;
+
+	switch (j->pc) {
+	case 0:
+		j->pc = 1;
+		return oobsp_enumerate(j, POWER);
+	case 1:
+		if ((r = oobsp_reply_ok(j, POWER, NULL)) != 0)
+			return r;
+		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
+		    j->resp->enum_context : "", sizeof(j->enum_ctx));
+		j->pc = 2;
+		return oobsp_pull(j, POWER);
+	case 2:
+		if ((r = oobsp_reply_ok(j, POWER, NULL)) != 0)
+			return r;
+		if (j->resp->nitems == 0) {
+			oobsp_detail(j, "the device lists no power schemes");
+			return OOBSP_SKIPPED;
+		}
+		id = NULL;
+		for (i = 0; i < j->resp->nitems && id == NULL; i++)
+			if (scheme_matches(&j->resp->items[i],
+			    j->e->pol->power_scheme))
+				id = amtp_wsman_obj_text(&j->resp->items[i],
+				    "InstanceID");
+		if (id == NULL || strlen(id) >= sizeof(j->key_id))
+			return oobsp_fail(j, OOBSP_FAIL_PERMANENT,
+			    AMTP_E_UNSUPPORTED, "no power scheme of the device "
+			    "matches the policy (%d schemes)",
+			    (int)j->resp->nitems);
+		amtp_strlcpy(j->key_id, id, sizeof(j->key_id));
+		memset(sel, 0, sizeof(sel));
+		sel[0].name = "InstanceID";
+		sel[0].value = j->key_id;
+		j->pc = 3;
+		return oobsp_invoke(j, POWER, "SetPowerScheme", NULL, 0, sel,
+		    1);
+	case 3:
+		if ((r = oobsp_reply_ok(j, POWER, "SetPowerScheme")) != 0)
+			return r;
+		oobsp_detail(j, "power scheme \"%s\"", j->key_id);
+		return OOBSP_OK;
+	}
+	return bad_pc(j);
+}
+
+/* ------------------------------------------------------------------ */
+/* network-services: redirection, web UI, ping                          */
+/* ------------------------------------------------------------------ */
+
+int
+oobsp_step_net_services(struct oobsp_job *j)
+{
+	static const char *const lnames[] = { "ListenerEnabled" };
+	static const char *const pnames[] = { "PingResponseEnabled" };
+	const struct oobsp_policy *pol = j->e->pol;
+	struct amtp_wsman_prop in[1];
+	const char *vals[1];
+	char state[16];
+	int r;
+
+	switch (j->pc) {
+	case 0:
+		snprintf(state, sizeof(state), "%d", 32768 +
+		    (pol->ider ? 1 : 0) + (pol->sol ? 2 : 0));
+		memset(in, 0, sizeof(in));
+		in[0].name = "RequestedState";
+		in[0].text = state;
+		j->pc = 1;
+		return oobsp_invoke(j, REDIR_SVC, "RequestStateChange", in, 1,
+		    NULL, 0);
+	case 1:
+		if ((r = oobsp_reply_ok(j, REDIR_SVC,
+		    "RequestStateChange")) != 0)
+			return r;
+		j->pc = 2;
+		return oobsp_get(j, REDIR_SVC, NULL, 0);
+	case 2:
+		if ((r = oobsp_reply_ok(j, REDIR_SVC, NULL)) != 0)
+			return r;
+		amtp_wsman_response_free(j->saved);
+		j->saved = j->resp;
+		j->resp = NULL;
+		vals[0] = pol->sol || pol->ider ? "true" : "false";
+		j->pc = 3;
+		return oobsp_put_modified(j, REDIR_SVC, NULL, 0, lnames, vals,
+		    1);
+	case 3:
+		if ((r = oobsp_reply_ok(j, REDIR_SVC, NULL)) != 0)
+			return r;
+		memset(in, 0, sizeof(in));
+		in[0].name = "RequestedState";
+		in[0].text = pol->web_ui ? "2" : "3";
+		j->pc = 4;
+		return oobsp_invoke(j, WEBUI_SVC, "RequestStateChange", in, 1,
+		    NULL, 0);
+	case 4:
+		if ((r = oobsp_reply_ok(j, WEBUI_SVC,
+		    "RequestStateChange")) != 0)
+			return r;
+		j->pc = 5;
+		return oobsp_get(j, GENERAL, NULL, 0);
+	case 5:
+		if ((r = oobsp_reply_ok(j, GENERAL, NULL)) != 0)
+			return r;
+		amtp_wsman_response_free(j->saved);
+		j->saved = j->resp;
+		j->resp = NULL;
+		vals[0] = pol->ping ? "true" : "false";
+		j->pc = 6;
+		return oobsp_put_modified(j, GENERAL, NULL, 0, pnames, vals, 1);
+	case 6:
+		if ((r = oobsp_reply_ok(j, GENERAL, NULL)) != 0)
+			return r;
+		amtp_wsman_response_free(j->saved);
+		j->saved = NULL;
+		oobsp_detail(j, "SOL %s, IDE-R %s, web UI %s, ping %s",
+		    pol->sol ? "on" : "off", pol->ider ? "on" : "off",
+		    pol->web_ui ? "on" : "off", pol->ping ? "on" : "off");
+		return OOBSP_OK;
+	}
+	return bad_pc(j);
+}
+
+/* ------------------------------------------------------------------ */
+/* wifi                                                                 */
+/* ------------------------------------------------------------------ */
+
+int
+oobsp_step_wifi(struct oobsp_job *j)
+{
+	if (j->e->pol->nwifi == 0 && !j->e->pol->wired_8021x) {
+		oobsp_detail(j, "no Wi-Fi or 802.1X profile configured");
+		return OOBSP_SKIPPED;
+	}
+	/* TODO: delete CIM_WiFiEndpointSettings and their certificates,
+	 * detect the wireless port, enrol client certificates (device
+	 * keys), AddTrustedRootCertificate, AddWiFiSettings, wired
+	 * AMT_8021XProfile. */
+	return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_NOTIMPL,
+	    "Wi-Fi and 802.1X profiles are not implemented in this version");
+}
