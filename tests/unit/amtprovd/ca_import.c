@@ -1,6 +1,12 @@
 /* Unit tests for the provisioning certificate in src/amtprovd/enroll/ca.c:
  * the lab chain (it passes every rule a device applies, and openssl verify),
- * and the import of a PKCS#12 provisioning certificate (one test per rule). */
+ * and the import of a PKCS#12 provisioning certificate (one test per rule).
+ *
+ * Also a driver for tests/integration/ca_lab_amtsim.sh:
+ *	unit_amtprovd_ca_import lab DIR DOMAIN
+ * makes the lab chain in DIR (with a fixed test master key), writes its key
+ * opened to DIR/prov-key.pem (mode 0600, for curl; tests only) and prints
+ * the root's SHA-256. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -302,13 +308,50 @@ test_import_rules(void **state)
 	}
 }
 
+static int
+drive_lab(const char *d, const char *domain)
+{
+	struct amtp_master_key *k = NULL;
+	struct amtp_secret *kp = NULL;
+	STACK_OF(X509) *chain = NULL;
+	char hex[65], err[256], path[512];
+	uint8_t key[32];
+	FILE *f;
+	int r;
+
+	memset(key, 0x42, sizeof(key));
+	if ((r = amtp_master_key_from_bytes(key, &k)) != 0 ||
+	    (r = amtp_ca_make_lab_provisioning_chain(d, k, domain, hex, err,
+	    sizeof(err))) != 0 ||
+	    (r = amtp_ca_load_provisioning(d, k, &kp, &chain)) != 0) {
+		fprintf(stderr, "lab: %s: %s\n", amtp_strerror(r), err);
+		amtp_master_key_free(k);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/prov-key.pem", d);
+	umask(077);
+	if ((f = fopen(path, "wx")) == NULL ||
+	    fwrite(amtp_secret_reveal(kp), 1, amtp_secret_len(kp), f) !=
+	    amtp_secret_len(kp) || fclose(f) != 0) {
+		perror(path);
+		r = 1;
+	}
+	printf("%s\n", hex);
+	amtp_secret_free(kp);
+	amtp_pki_chain_free(chain);
+	amtp_master_key_free(k);
+	return r == 0 ? 0 : 1;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lab_chain),
 		cmocka_unit_test(test_import_rules),
 	};
 
+	if (argc == 4 && strcmp(argv[1], "lab") == 0)
+		return drive_lab(argv[2], argv[3]);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
