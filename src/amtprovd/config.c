@@ -197,6 +197,8 @@ const struct amtp_conf_key amtpd_config_schema[] = {
 	    "How long a claimed job stays with this service point without a heartbeat."),
 	K("oobsp", "max_attempts", AMTP_CONF_INT, "5", 1, 100, NULL, 0,
 	    "Attempts of one job before it fails for good."),
+	K("oobsp", "pki_dir", AMTP_CONF_STR, NULL, 0, 1024, NULL, 0,
+	    "Site directory with the provisioning certificate (prov-chain.pem, prov-key.sealed) and the CA files; required by role oobsp."),
 
 	/* [enroll]: the enrollment point role. */
 	K("enroll", "ca", AMTP_CONF_ENUM, "builtin", 0, 0, ca_types, 0,

@@ -34,6 +34,7 @@
 #include "amtprov/str.h"
 
 #include "config.h"
+#include "oobsp/oobsp.h"
 #include "site/auth.h"
 #include "site/site.h"
 #include "store/store.h"
@@ -49,8 +50,7 @@ static const struct {
 	const char	*missing;	/* why it is not built */
 } roles[AMTPD_ROLE__MAX] = {
 	[AMTPD_ROLE_SITE] = { "site", site_main, NULL },
-	[AMTPD_ROLE_OOBSP] = { "oobsp", NULL,
-	    "the out-of-band service point is not built into this version" },
+	[AMTPD_ROLE_OOBSP] = { "oobsp", oobsp_main, NULL },
 	[AMTPD_ROLE_ENROLL] = { "enroll", NULL,
 	    "the enrollment point is not built into this version" },
 };

@@ -1,0 +1,181 @@
+/*
+ * amtprov - oobsp/oobsp.c: the out-of-band service point role of amtprovd
+ * (role oobsp).
+ *
+ * Setup, in this order, while the role still may read every file: the site
+ * master key, the policy (secret files of the setup credentials, ACL
+ * accounts, MEBx), the provisioning certificate chain and its key (opened
+ * in memory, never written in clear), the site CA, which is handed at once
+ * to a signer process of our own (the CA key then lives only there, in a
+ * process that parses nothing from the network), the site database and the
+ * transport.  Then one thread runs the engine until SIGTERM or SIGINT.
+ *
+ * The owner id that fences every job write is "oobsp:<host>:<pid>:<start>",
+ * unique per process run, so a restarted service point never writes with
+ * the id of its dead predecessor (docs/job-and-escrow.md).
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "amtprov/buf.h"
+#include "amtprov/conf.h"
+#include "amtprov/err.h"
+#include "amtprov/limits.h"
+#include "amtprov/log.h"
+#include "amtprov/pki.h"
+#include "amtprov/secret.h"
+
+#include "enroll/ca.h"
+#include "enroll/signer.h"
+#include "oobsp/oobsp.h"
+#include "store/store.h"
+
+/* How long one engine turn may wait for device I/O (ms): also how quickly
+ * a stop signal is noticed. */
+#define OOBSP_POLL_MS	200
+
+static int
+stop_requested(void)
+{
+	sigset_t pend;
+
+	if (sigpending(&pend) != 0)
+		return 0;
+	return sigismember(&pend, SIGTERM) == 1 ||
+	    sigismember(&pend, SIGINT) == 1;
+}
+
+int
+oobsp_main(const struct amtp_conf *c)
+{
+	struct amtp_master_key *mk = NULL;
+	struct amtp_store *st = NULL;
+	struct amtp_ca *ca = NULL;
+	struct amtp_signer *sg = NULL;
+	struct amtp_secret *key_pem = NULL;
+	STACK_OF(X509) *chain = NULL;
+	struct amtp_buf *chain_pem = NULL;
+	struct oobsp_transport *tr = NULL;
+	struct oobsp_engine *e = NULL;
+	struct oobsp_engine_cfg cfg;
+	struct oobsp_policy pol;
+	struct oobsp_stats stats;
+	char err[512] = "", host[64] = "", owner[AMTP_STORE_OWNER_MAX + 1];
+	const char *dir;
+	sigset_t sigs;
+	pid_t signer_pid = -1;
+	int fd = -1, r, status = 1, have_pol = 0;
+
+	/* TERM/INT/HUP stay blocked (main.c): we look for them between
+	 * turns with sigpending() */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+
+	if ((dir = amtp_conf_str(c, "oobsp", "pki_dir")) == NULL) {
+		log_errx("oobsp.pki_dir: required by role oobsp (the site "
+		    "directory with prov-chain.pem and the CA files)");
+		goto out;
+	}
+	if ((r = amtp_master_key_load(amtp_conf_str(c, "site",
+	    "master_key_file"), &mk, err, sizeof(err))) != 0) {
+		log_err_r(r, "master key: %s", err);
+		goto out;
+	}
+	if ((r = oobsp_policy_load(c, &pol, err, sizeof(err))) != 0) {
+		log_err_r(r, "policy: %s", err);
+		goto out;
+	}
+	have_pol = 1;
+	if ((r = amtp_ca_load_provisioning(dir, mk, &key_pem, &chain)) != 0) {
+		log_err_r(r, "%s: provisioning certificate", dir);
+		goto out;
+	}
+	if ((chain_pem = amtp_buf_new(AMTP_PKI_PEM_MAX)) == NULL ||
+	    amtp_pki_chain_to_pem(chain, chain_pem) != 0) {
+		log_errx("%s: provisioning chain", dir);
+		goto out;
+	}
+	if ((r = amtp_ca_load(dir, mk, &ca, err, sizeof(err))) != 0) {
+		log_err_r(r, "site CA: %s", err);
+		goto out;
+	}
+	if ((r = amtp_signer_spawn(ca, &signer_pid, &fd)) != 0) {
+		log_err_r(r, "signer process");
+		goto out;
+	}
+	amtp_ca_free(ca);	/* only the signer keeps the key */
+	ca = NULL;
+	if ((r = amtp_signer_remote(fd, &sg)) != 0) {
+		log_err_r(r, "signer channel");
+		close(fd);
+		goto out;
+	}
+	if ((r = amtp_store_open(amtp_conf_str(c, "site", "database"), mk,
+	    &st, err, sizeof(err))) != 0) {
+		log_err_r(r, "database: %s", err);
+		goto out;
+	}
+	if ((r = oobsp_ws_transport_new((size_t)amtp_conf_int(c, "oobsp",
+	    "workers") * 2, 0, 0, &tr)) != 0) {
+		log_err_r(r, "transport");
+		goto out;
+	}
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	snprintf(owner, sizeof(owner), "oobsp:%s:%ld:%lld", host,
+	    (long)getpid(), (long long)time(NULL));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.owner = owner;
+	cfg.lease_secs = (int)amtp_conf_int(c, "oobsp", "lease_seconds");
+	cfg.max_jobs = (int)amtp_conf_int(c, "oobsp", "workers");
+	cfg.max_attempts = (int)amtp_conf_int(c, "oobsp", "max_attempts");
+	if ((r = oobsp_engine_new(&cfg, st, tr, &pol, sg,
+	    amtp_buf_str(chain_pem), key_pem, &e)) != 0) {
+		log_err_r(r, "engine");
+		goto out;
+	}
+	log_info("service point %s: running (%d jobs at once, lease %d s)",
+	    owner, cfg.max_jobs, cfg.lease_secs);
+	while (!stop_requested()) {
+		if ((r = oobsp_engine_poll(e, OOBSP_POLL_MS, NULL)) != 0) {
+			log_err_r(r, "engine");
+			goto out;
+		}
+	}
+	oobsp_engine_stats(e, &stats);
+	log_info("service point %s: stopping: %lu jobs claimed, %lu done, "
+	    "%lu failed, %lu requeued, %lu requests", owner,
+	    stats.jobs_claimed, stats.jobs_done, stats.jobs_failed,
+	    stats.jobs_requeued, stats.requests);
+	status = 0;
+ out:
+	/* jobs in progress keep their leases: another service point (or
+	 * this one, restarted) resumes them when the leases run out */
+	oobsp_engine_free(e);
+	if (tr != NULL)
+		tr->ops->free(tr);
+	amtp_store_close(st);
+	amtp_signer_free(sg);
+	if (signer_pid > 0)
+		while (waitpid(signer_pid, NULL, 0) == -1 && errno == EINTR)
+			;
+	amtp_ca_free(ca);
+	amtp_buf_free(chain_pem);
+	amtp_pki_chain_free(chain);
+	amtp_secret_free(key_pem);
+	if (have_pol)
+		oobsp_policy_reset(&pol);
+	amtp_master_key_free(mk);
+	return status;
+}
