@@ -6,6 +6,8 @@
 #   cmake -S . -B build/rel -DCMAKE_BUILD_TYPE=Release && \
 #   cmake --build build/rel --target amtsim && \
 #   bench/amtsim_start.sh build/rel/src/amtsim/amtsim [N] [--no-fsync]
+# Extra options for the serving run go in AMTSIM_ARGS (e.g. --no-network to
+# measure the host side alone).
 # Exits non-zero when the start takes more than 10 s or RSS exceeds 512 MiB.
 set -u
 B=${1:-${AMTP_BUILD:-build}/src/amtsim/amtsim}
@@ -31,7 +33,8 @@ t1=$(now)
 echo "create: $N devices in $(ms "$t0" "$t1") ms${NOFSYNC:+ ($NOFSYNC)}"
 
 t0=$(now)
-"$B" --state "$T/s" --quiet >"$T/log" 2>&1 &
+# shellcheck disable=SC2086
+"$B" --state "$T/s" --quiet ${AMTSIM_ARGS:-} >"$T/log" 2>&1 &
 PID=$!
 until grep -q '^amtsim: ready' "$T/log" 2>/dev/null; do
 	kill -0 "$PID" 2>/dev/null || { cat "$T/log"; exit 1; }
@@ -41,7 +44,7 @@ t1=$(now)
 start_ms=$(ms "$t0" "$t1")
 rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$PID/status")
 hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$PID/status")
-echo "restart: ready in $start_ms ms ($(sed -n 's/.*(\([0-9]*\) ms).*/\1/p' "$T/log") ms inside amtsim)"
+echo "restart${AMTSIM_ARGS:+ ($AMTSIM_ARGS)}: ready in $start_ms ms ($(sed -n 's/.*(\([0-9]*\) ms).*/\1/p' "$T/log") ms inside amtsim)"
 echo "rss: $((rss_kb / 1024)) MiB (peak $((hwm_kb / 1024)) MiB) for $N devices"
 last=$(printf %04d "$N")
 "$B" hostcmd "unix:$T/s/$last.mei" get-provisioning-state --json | grep -q '"state":0' ||
