@@ -32,7 +32,6 @@
 #define TIMEOUT_FAULT_MS	120000
 #define CT_SOAP			"application/soap+xml;charset=UTF-8"
 
-enum auth_state { AUTH_NONE = 0, AUTH_OK, AUTH_STALE, AUTH_BAD };
 
 struct simnet_req {
 	struct simnet_daemon	*dm;
@@ -180,9 +179,8 @@ try_hex(struct simnet_dev *sd, const struct amtp_digest_auth *a,
  * POST, the admin account and user ACL entries with network access.
  */
 static int
-check_auth(struct simnet_req *q, const char *hdr, const char *url)
+check_auth(struct simnet_dev *sd, const char *hdr, const char *url)
 {
-	struct simnet_dev *sd = q->dm->sd;
 	struct amtsim_device *d = sd->d;
 	struct amtp_digest_auth a;
 	json_t *root = simnet_flash(d), *admin, *e;
@@ -232,46 +230,63 @@ count_header(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
-static int
-headers_in(struct simnet_req *q, const char *url, const char *method)
+int
+simnet_http_headers(struct simnet_dev *sd, int tls, int tls_ok,
+    const char *method, const char *url, unsigned nheaders, const char *auth,
+    const char *content_length, struct simnet_http_decision *out)
 {
-	struct simnet_dev *sd = q->dm->sd;
-	const char *cl, *auth;
-	unsigned nh = 0;
+	struct simnet_daemon dm;
 	long long len = -1;
 	size_t cap;
 
-	if (!simnet_http_port_open(q->dm))
+	memset(out, 0, sizeof(*out));
+	memset(&dm, 0, sizeof(dm));
+	dm.sd = sd;
+	dm.tls = tls;
+	if (!simnet_http_port_open(&dm))
 		return 0;
 	/* The setup session: only after the handshake check accepted. */
-	if (q->dm->tls && sd->d->state == AMTSIM_IN && (q->c == NULL ||
-	    !q->c->tls_ok))
+	if (tls && sd->d->state == AMTSIM_IN && !tls_ok)
 		return 0;
-	(void)MHD_get_connection_values(q->mc, MHD_HEADER_KIND, count_header,
-	    &nh);
-	if (nh > AMTP_SIM_NET_HEADERS_MAX) {
-		q->early = 431;
+	if (nheaders > AMTP_SIM_NET_HEADERS_MAX) {
+		out->early = 431;
 		return 1;
 	}
-	auth = MHD_lookup_connection_value(q->mc, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_AUTHORIZATION);
 	if (strcmp(method, "POST") != 0)
-		q->early = 405;
+		out->early = 405;
 	else if (strcmp(url, "/wsman") != 0)
-		q->early = 404;
+		out->early = 404;
 	else
-		q->auth = check_auth(q, auth, url);
+		out->auth = check_auth(sd, auth, url);
+	cap = out->auth == AUTH_OK ? AMTP_SIM_NET_BODY_MAX :
+	    AMTP_SIM_NET_PREAUTH_BODY_MAX;
+	out->body_max = cap;
+	if (content_length != NULL && (amtp_parse_int(content_length, 0,
+	    INT64_MAX, &len) != 0 || (size_t)len > cap))
+		return 0;	/* too big: close, read nothing */
+	return 1;
+}
+
+static int
+headers_in(struct simnet_req *q, const char *url, const char *method)
+{
+	struct simnet_http_decision dec;
+	unsigned nh = 0;
+
+	(void)MHD_get_connection_values(q->mc, MHD_HEADER_KIND, count_header,
+	    &nh);
+	if (!simnet_http_headers(q->dm->sd, q->dm->tls, q->c != NULL &&
+	    q->c->tls_ok, method, url, nh, MHD_lookup_connection_value(q->mc,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+	    MHD_lookup_connection_value(q->mc, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH), &dec))
+		return 0;
+	q->early = dec.early;
+	q->auth = dec.auth;
 	if (q->auth == AUTH_OK && q->c != NULL) {
 		q->c->authed = 1;
 		q->c->requests++;
 	}
-	cap = q->auth == AUTH_OK ? AMTP_SIM_NET_BODY_MAX :
-	    AMTP_SIM_NET_PREAUTH_BODY_MAX;
-	cl = MHD_lookup_connection_value(q->mc, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl != NULL && (amtp_parse_int(cl, 0, INT64_MAX, &len) != 0 ||
-	    (size_t)len > cap))
-		return 0;	/* too big: close, read nothing */
 	if (q->auth == AUTH_OK && q->early == 0 && (q->body = amtp_buf_new(
 	    AMTP_SIM_NET_BODY_MAX)) == NULL)
 		return 0;

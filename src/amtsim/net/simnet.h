@@ -196,6 +196,24 @@ void simnet_http_completed(void *cls, struct MHD_Connection *mc,
     void **con_cls, int toe);
 /* Resumes every suspended request of dm (before its daemon stops). */
 void simnet_http_resume_all(struct simnet_daemon *dm);
+/*
+ * The decisions taken when a request's headers are in (transport
+ * independent, so unit tests and the fuzz target drive it without MHD):
+ * 0 means close the connection without an answer (port closed in this
+ * state, setup session not accepted, announced body too big); else
+ * out->early is a status to answer at once (404, 405, 431) or 0, and
+ * out->auth the Digest outcome (AUTH_*).  auth and content_length may be
+ * NULL.
+ */
+enum simnet_auth { AUTH_NONE = 0, AUTH_OK, AUTH_STALE, AUTH_BAD };
+struct simnet_http_decision {
+	unsigned	 early;
+	int		 auth;
+	size_t		 body_max;
+};
+int simnet_http_headers(struct simnet_dev *sd, int tls, int tls_ok,
+    const char *method, const char *url, unsigned nheaders, const char *auth,
+    const char *content_length, struct simnet_http_decision *out);
 /* 1 when dm accepts connections in the device's current state. */
 int simnet_http_port_open(const struct simnet_daemon *dm);
 
