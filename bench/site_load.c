@@ -10,7 +10,11 @@
  * time).  Exit status 0 when there was no error.
  *
  * usage: bench_site_load -u https://127.0.0.1:PORT -k CA.pem -s SECRET_FILE
- *            [-n AGENTS] [-c MAX_CONNECTIONS] [-p UUID_PREFIX]
+ *            [-n AGENTS] [-c MAX_CONNECTIONS] [-p UUID_PREFIX] [-r RATE]
+ *
+ * By default every agent starts at once (the burst after a site-wide
+ * policy push).  -r RATE starts RATE agents per second instead (a fleet
+ * booting over a morning).
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -213,11 +217,12 @@ main(int argc, char **argv)
 	CURLMsg *msg;
 	FILE *f;
 	double t0, el;
-	long n = 1000, maxconn = 0;
-	int ch, running, left, i, s, nreq = 0;
+	long n = 1000, maxconn = 0, started = 0;
+	double rate = 0;
+	int ch, running, left, i, s, nreq = 0, active = 0;
 	size_t k;
 
-	while ((ch = getopt(argc, argv, "u:k:s:n:c:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "u:k:s:n:c:p:r:")) != -1) {
 		switch (ch) {
 		case 'u': url = optarg; break;
 		case 'k': cacert = optarg; break;
@@ -233,6 +238,7 @@ main(int argc, char **argv)
 		case 'n': n = strtol(optarg, NULL, 10); break;
 		case 'c': maxconn = strtol(optarg, NULL, 10); break;
 		case 'p': prefix = optarg; break;
+		case 'r': rate = strtod(optarg, NULL); break;
 		default: goto usage;
 		}
 	}
@@ -271,10 +277,16 @@ main(int argc, char **argv)
 		curl_easy_setopt(a->h, CURLOPT_CONNECTTIMEOUT, 30L);
 		if (setup_request(a, i) != 0)
 			return 1;
-		curl_multi_add_handle(m, a->h);
 	}
 	t0 = now_s();
 	do {
+		/* start the agents whose time has come */
+		while (started < n && (rate <= 0 ||
+		    now_s() >= t0 + (double)started / rate)) {
+			curl_multi_add_handle(m, agents[started].h);
+			started++;
+			active++;
+		}
 		curl_multi_perform(m, &running);
 		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
 			struct agent *a;
@@ -291,16 +303,17 @@ main(int argc, char **argv)
 			    setup_request(a, (int)(a - agents)) == 0) {
 				curl_multi_add_handle(m, a->h);
 				running++;
-			}
+			} else
+				active--;
 		}
-		if (running > 0)
-			curl_multi_poll(m, NULL, 0, 100, NULL);
-	} while (running > 0);
+		if (running > 0 || started < n)
+			curl_multi_poll(m, NULL, 0, rate > 0 ? 5 : 100, NULL);
+	} while (active > 0 || started < n);
 	el = now_s() - t0;
 
-	printf("site_load: %ld agents, %d requests in %.2f s: %.0f requests/s,"
-	    " %.0f agents/s, errors %ld\n", n, nreq, el, nreq / el, n / el,
-	    errors);
+	printf("site_load: %ld agents (%s), %d requests in %.2f s: %.0f "
+	    "requests/s, %.0f agents/s, errors %ld\n", n, rate > 0 ?
+	    "ramped" : "all at once", nreq, el, nreq / el, n / el, errors);
 	printf("%-9s %6s %26s %26s\n", "", "", "end to end (ms)",
 	    "server side (ms)");
 	printf("%-9s %6s %8s %8s %8s %8s %8s %8s\n", "request", "count", "p50",
@@ -357,6 +370,6 @@ main(int argc, char **argv)
 	return errors == 0 ? 0 : 1;
  usage:
 	fprintf(stderr, "usage: bench_site_load -u URL -k CA.pem -s SECRET_FILE"
-	    " [-n AGENTS] [-c MAX_CONNECTIONS] [-p 8-HEX-PREFIX]\n");
+	    " [-n AGENTS] [-c MAX_CONNECTIONS] [-p 8-HEX-PREFIX] [-r RATE]\n");
 	return 2;
 }

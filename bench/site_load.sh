@@ -5,15 +5,19 @@
 # posting its OTP hash and its state message over one keep-alive HTTPS
 # connection.  Prints errors, throughput and p99 latency.
 #
-# usage: AMTP_BUILD=build/release bench/site_load.sh [AGENTS] [THREADS]
+# usage: AMTP_BUILD=build/release bench/site_load.sh [AGENTS] [THREADS] [RATE]
 #   AGENTS  simulated agents (default 1000)
 #   THREADS site.threads of amtprovd (default 4)
+#   RATE    agents started per second (default: all at once)
+#   AMTP_BENCH_TMP  where the temp site goes (default /tmp; /dev/shm takes
+#                   the disk's fsync cost out)
 # Use a build without sanitizers for figures (ASan makes everything 2-5x
 # slower).
 set -u
 B=${AMTP_BUILD:?set AMTP_BUILD to a build directory}
 N=${1:-1000}
 THREADS=${2:-4}
+RATE=${3:-0}
 AMTPROVD=$B/src/amtprovd/amtprovd
 BENCH=$B/bench_site_load
 for f in "$AMTPROVD" "$BENCH"; do
@@ -73,7 +77,7 @@ cpu() { # utime + stime of the site role (the child) in seconds
 }
 c0=$(cpu)
 TIMEFORMAT='bench client: %U s user + %S s system CPU, %R s elapsed'
-time "$BENCH" -u "https://127.0.0.1:$PORT" -k "$T/site.crt" -s "$T/enrol.secret" -n "$N"
+time "$BENCH" -u "https://127.0.0.1:$PORT" -k "$T/site.crt" -s "$T/enrol.secret" -n "$N" -r "$RATE"
 st=$?
 c1=$(cpu)
 echo "site server: $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }') s CPU; machine load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"

@@ -299,7 +299,7 @@ static int
 request_begin(struct site_req *req, const char *url, const char *method)
 {
 	const char *cl, *authz;
-	long long n;
+	long long n = 0;
 	int r;
 
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
@@ -495,7 +495,8 @@ site_httpd_start(struct site *s, const char *cert_pem, const char *key_pem,
 	    MHD_OPTION_END);
 	if (h->d == NULL) {
 		log_errx("site: cannot start the HTTPS API on %s (address in "
-		    "use, or bad TLS certificate/key)", listen);
+		    "use, bad TLS certificate or key, or bad "
+		    "site.tls_priorities)", listen);
 		r = AMTP_E_IO;
 		goto out;
 	}
