@@ -70,12 +70,19 @@ CONF
 ADMIN=$("$AMTPROVD" -c "$T/amtprovd.conf" --add-admin-token alice admin) || { echo "FAIL: admin token"; exit 1; }
 RO=$("$AMTPROVD" -c "$T/amtprovd.conf" --add-admin-token bob readonly) || { echo "FAIL: ro token"; exit 1; }
 
-# a role this build lacks is an error, not silence
-sed 's/^roles = site$/roles = site,oobsp/' "$T/amtprovd.conf" > "$T/bad.conf"
+# an unknown role, or a role this build lacks, is an error, not silence
+sed 's/^roles = site$/roles = site,web/' "$T/amtprovd.conf" > "$T/bad.conf"
 if "$AMTPROVD" -c "$T/bad.conf" --check-config 2>"$T/bad.err"; then
-	fail "unbuilt role oobsp accepted"
-elif grep -q "role oobsp" "$T/bad.err"; then ok "unbuilt role refused"
-else fail "unbuilt role: unclear error: $(cat "$T/bad.err")"; fi
+	fail "unknown role web accepted"
+elif grep -q 'unknown role "web"' "$T/bad.err"; then ok "unknown role refused"
+else fail "unknown role: unclear error: $(cat "$T/bad.err")"; fi
+for role in oobsp enroll; do
+	sed "s/^roles = site\$/roles = site,$role/" "$T/amtprovd.conf" > "$T/bad.conf"
+	if ! "$AMTPROVD" -c "$T/bad.conf" --check-config >/dev/null 2>"$T/bad.err"; then
+		grep -q "role $role: .*not built" "$T/bad.err" && ok "unbuilt role $role refused" ||
+			echo "note: role $role refused: $(cat "$T/bad.err")"
+	fi
+done
 
 "$AMTPROVD" -c "$T/amtprovd.conf" > "$T/daemon.log" 2>&1 &
 PID=$!
