@@ -15,7 +15,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; for f in "$T"/log*; do [ -f "$f" ] && tail -5 "$f"; done; exit 1; }
 start_sim() {
 	rm -f "$T/log"
-	"$B" --state "$T/s" "$@" >"$T/log.new" 2>&1 &
+	"$B" --state "$T/s" --no-network "$@" >"$T/log.new" 2>&1 &
 	PID=$!
 	for _ in $(seq 1 100); do
 		if grep -q '^amtsim: ready' "$T/log.new" 2>/dev/null; then
@@ -59,11 +59,11 @@ kill "$PID"; wait "$PID"; PID=
 # Corrupt flash: a clear error naming the file, exit status 1, no crash.
 cp "$T/s/0003.json" "$T/good3"
 head -c 100 "$T/good3" > "$T/s/0003.json"
-"$B" --state "$T/s" --quiet >"$T/log.bad" 2>&1; rc=$?
+"$B" --state "$T/s" --no-network --quiet >"$T/log.bad" 2>&1; rc=$?
 [ $rc -eq 1 ] || fail "truncated flash: exit status $rc"
 grep -q "$T/s/0003.json" "$T/log.bad" || fail "error does not name the file"
 printf '\x00\xff garbage' > "$T/s/0003.json"
-"$B" --state "$T/s" --quiet >"$T/log.bad" 2>&1; rc=$?
+"$B" --state "$T/s" --no-network --quiet >"$T/log.bad" 2>&1; rc=$?
 [ $rc -eq 1 ] || fail "garbage flash: exit status $rc"
 grep -q "0003.json.*not valid JSON" "$T/log.bad" || fail "garbage: $(cat "$T/log.bad")"
 : > "$T/s/0003.json"

@@ -42,17 +42,22 @@ expect_ok() {	# device command [arg]
 	echo "$out" | grep -q '"status":0,' || fail "device $1: $2: $out"
 }
 
-start_sim --devices $N --amt-versions 8.1.40,11.8.50,16.1.25 \
+# An address range of its own, so that tests of others running at the same
+# time keep 127.20.0.x:16992/16993.
+start_sim --devices $N --amt-versions 8.1.40,11.8.50,16.1.25 --address 127.20.231.252 \
 	--dns-suffix fleet.example.test --wireless-every 2 --mebx-password 'Mebx!Pass1'
-grep -q "device 0006 mei unix:$T/s/0006.mei address 127.20.0.6 amt 16.1.25 state pre" "$T/log" ||
+grep -q "device 0006 mei unix:$T/s/0006.mei address 127.20.232.1 amt 16.1.25 state pre" "$T/log" ||
 	fail "device list"
+listening() {	# address: 0 when something accepts on port 16992
+	timeout 2 bash -c "exec 3<>/dev/tcp/$1/16992" 2>/dev/null
+}
 
 # Facts over MEI.
 cmd 2 get-code-versions | grep -q '"AMT":"11.8.50"' || fail "code versions"
 cmd 2 get-lan-interface-settings 1 | grep -q '"status":0,' || fail "wireless present"
 out=$(cmd 1 get-lan-interface-settings 1); [ $? -eq 2 ] || fail "exit status for an AMT error"
 echo "$out" | grep -q '"status":2501' || fail "wireless absent: $out"
-cmd 1 get-lan-interface-settings 0 | grep -q '"ipv4":"127.20.0.1"' || fail "wired address"
+cmd 1 get-lan-interface-settings 0 | grep -q '"ipv4":"127.20.231.252"' || fail "wired address"
 cmd 3 get-pki-fqdn-suffix | grep -q '"suffix":"fleet.example.test"' || fail "suffix"
 
 # expected[i]: the state device i last acknowledged
@@ -70,7 +75,11 @@ step() {	# device step
 	4) expect_ok "$1" start-configuration-ex; expected[$1]=1 ;;
 	esac
 }
+# The network interface is off in PRE and on once configuration starts.
+listening 127.20.231.252 && fail "device 1 listens in PRE"
 for i in 1 2 3; do for s in 1 2 3 4; do step "$i" "$s"; done; done
+for _ in 1 2 3 4 5 6 7 8 9 10; do listening 127.20.231.252 && break; sleep 0.2; done
+listening 127.20.231.252 || fail "device 1 IN but not listening on 16992"
 step 4 1; step 4 2; step 4 3
 step 5 1; step 5 2
 

@@ -18,7 +18,7 @@ command -v python3 >/dev/null || { echo "no python3"; exit 77; }
 
 "$B" --state "$T/s" --devices 2 --create-only --no-fsync --quiet || fail "create"
 start_sim() {	# [max open files]
-	( [ -n "${1:-}" ] && ulimit -n "$1"; exec "$B" --state "$T/s" --quiet ) >"$T/log" 2>&1 &
+	( [ -n "${1:-}" ] && ulimit -n "$1"; exec "$B" --state "$T/s" --no-network --quiet ) >"$T/log" 2>&1 &
 	PID=$!
 	for _ in $(seq 1 100); do grep -q '^amtsim: ready' "$T/log" && return; sleep 0.1; done
 	fail "not ready"
