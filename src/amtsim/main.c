@@ -330,7 +330,15 @@ hostcmd_main(int argc, char **argv)
 			json = 1;
 		else if (strcmp(argv[i], "--otp-nul") == 0)
 			otp_nul = 1;
-		else if (arg == NULL)
+		else if (strcmp(argv[i], "--timeout") == 0) {
+			if (i + 1 >= (size_t)argc || amtp_parse_int(argv[i + 1],
+			    0, 600000, &tmo) != 0) {
+				fprintf(stderr, "amtsim: --timeout: 0..600000 "
+				    "ms\n");
+				return 1;
+			}
+			i++;
+		} else if (arg == NULL)
 			arg = argv[i];
 		else {
 			usage();
