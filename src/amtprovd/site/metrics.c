@@ -140,6 +140,14 @@ site_metrics_http(struct site_metrics *m, const char *route, int status,
 }
 
 void
+site_metrics_expire(struct site_metrics *m)
+{
+	pthread_mutex_lock(&m->smu);
+	m->last_refresh = 0;
+	pthread_mutex_unlock(&m->smu);
+}
+
+void
 site_metrics_label(char *dst, size_t dstsz, const char *s)
 {
 	size_t o = 0;

@@ -32,6 +32,10 @@ void site_metrics_http(struct site_metrics *m, const char *route, int status,
 int site_metrics_render(struct site_metrics *m, struct amtp_store *st,
     char **out);
 
+/* Makes the next render read the step logs even if the last read was less
+ * than AMTP_SITE_METRICS_REFRESH seconds ago. */
+void site_metrics_expire(struct site_metrics *m);
+
 /* Writes s as a Prometheus label value (escaping \ " and newline, and
  * replacing other control bytes with '?') into dst; always terminated. */
 void site_metrics_label(char *dst, size_t dstsz, const char *s);

@@ -110,6 +110,84 @@ test_metrics(void **state)
 	site_metrics_free(m);
 }
 
+/* Step histograms and failures come from the job step logs in the store,
+ * folded in once per step. */
+static void
+test_metrics_steps(void **state)
+{
+	struct site_metrics *m;
+	struct amtp_store *st;
+	struct amtp_device_in di;
+	struct amtp_job_rec j;
+	char err[256], *text = NULL;
+	int64_t dev, job, s1, s2;
+
+	(void)state;
+	assert_int_equal(site_metrics_new(&m), 0);
+	assert_int_equal(amtp_store_open("sqlite::memory:", NULL, &st, err,
+	    sizeof(err)), 0);
+	memset(&di, 0, sizeof(di));
+	di.uuid = "4c4c4544-0000-1111-8888-000000000001";
+	assert_int_equal(amtp_store_device_upsert(st, &di, &dev, NULL), 0);
+	assert_int_equal(amtp_store_job_enqueue(st, dev, AMTP_JOB_PROVISION,
+	    &job, NULL), 0);
+	assert_int_equal(amtp_store_job_claim(st, "oobsp-test", 60, &j), 0);
+	assert_int_equal(j.id, job);
+	assert_int_equal(amtp_store_job_step_start(st, job, "oobsp-test",
+	    "otp-check", &s1), 0);
+	assert_int_equal(amtp_store_job_step_end(st, job, "oobsp-test", s1,
+	    AMTP_STEP_OK, "match"), 0);
+	assert_int_equal(amtp_store_job_step_start(st, job, "oobsp-test",
+	    "tls-session", &s2), 0);
+	assert_int_equal(amtp_store_job_step_end(st, job, "oobsp-test", s2,
+	    AMTP_STEP_FAILED, "root hash not in firmware: 3 hashes tried"), 0);
+	assert_int_equal(amtp_store_job_finish(st, job, "oobsp-test",
+	    AMTP_JOB_FAILED, "tls"), 0);
+	assert_int_equal(site_metrics_render(m, st, &text), 0);
+	assert_non_null(strstr(text, "amtprov_jobs{state=\"failed\"} 1\n"));
+	assert_non_null(strstr(text, "amtprov_step_duration_seconds_count"
+	    "{step=\"otp-check\"} 1\n"));
+	assert_non_null(strstr(text, "amtprov_step_duration_seconds_bucket"
+	    "{step=\"tls-session\",le=\"+Inf\"} 1\n"));
+	assert_non_null(strstr(text, "amtprov_step_failures_total{step="
+	    "\"tls-session\",reason=\"root hash not in firmware\"} 1\n"));
+	assert_null(strstr(text, "3 hashes tried"));
+	free(text);
+	/* a second scrape does not count the finished job again */
+	site_metrics_expire(m);
+	assert_int_equal(site_metrics_render(m, st, &text), 0);
+	assert_non_null(strstr(text, "amtprov_step_duration_seconds_count"
+	    "{step=\"otp-check\"} 1\n"));
+	free(text);
+	/* a running job: a started step is counted once it has ended */
+	di.uuid = "4c4c4544-0000-1111-8888-000000000002";
+	assert_int_equal(amtp_store_device_upsert(st, &di, &dev, NULL), 0);
+	assert_int_equal(amtp_store_job_enqueue(st, dev, AMTP_JOB_PROVISION,
+	    &job, NULL), 0);
+	assert_int_equal(amtp_store_job_claim(st, "oobsp-test", 60, &j), 0);
+	assert_int_equal(amtp_store_job_step_start(st, job, "oobsp-test",
+	    "otp-check", &s1), 0);
+	site_metrics_expire(m);
+	assert_int_equal(site_metrics_render(m, st, &text), 0);
+	assert_non_null(strstr(text, "amtprov_step_duration_seconds_count"
+	    "{step=\"otp-check\"} 1\n"));
+	free(text);
+	assert_int_equal(amtp_store_job_step_end(st, job, "oobsp-test", s1,
+	    AMTP_STEP_OK, "match"), 0);
+	site_metrics_expire(m);
+	assert_int_equal(site_metrics_render(m, st, &text), 0);
+	assert_non_null(strstr(text, "amtprov_step_duration_seconds_count"
+	    "{step=\"otp-check\"} 2\n"));
+	free(text);
+	site_metrics_expire(m);
+	assert_int_equal(site_metrics_render(m, st, &text), 0);
+	assert_non_null(strstr(text, "amtprov_step_duration_seconds_count"
+	    "{step=\"otp-check\"} 2\n"));
+	free(text);
+	amtp_store_close(st);
+	site_metrics_free(m);
+}
+
 static int
 conf(const char *text, char *err, size_t errlen)
 {
@@ -202,6 +280,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_metrics_steps),
 		cmocka_unit_test(test_config),
 	};
 
