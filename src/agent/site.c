@@ -205,6 +205,23 @@ is_token(const char *s)
 	return 1;
 }
 
+/* The answer to otp and state: the device, its status and the job. */
+static int
+parse_job(enum agent_call call, json_t *o, struct agent_answer *a,
+    struct agent_err *e)
+{
+	int r;
+
+	if ((r = get_int(o, "device_id", 0, 1, INT64_MAX, &a->device_id,
+	    call, e)) != 0 ||
+	    (r = get_str(o, "status", 1, 1, AGENT_STATUS_NAME_MAX, a->status,
+	    sizeof(a->status), call, e)) != 0 ||
+	    (r = get_int(o, "job_id", 1, 1, INT64_MAX, &a->job_id, call,
+	    e)) != 0)
+		return r;
+	return 0;
+}
+
 static int
 parse_ok(enum agent_call call, json_t *o, struct agent_answer *a,
     struct agent_err *e)
@@ -250,16 +267,9 @@ parse_ok(enum agent_call call, json_t *o, struct agent_answer *a,
 		if (!a->otp_recorded)
 			return bad(e, call, AMTP_E_PARSE,
 			    "the site did not record the OTP hash");
-		/* FALLTHROUGH */
+		return parse_job(call, o, a, e);
 	case AGENT_CALL_STATE:
-		if ((r = get_int(o, "device_id", 0, 1, INT64_MAX,
-		    &a->device_id, call, e)) != 0 ||
-		    (r = get_str(o, "status", 1, 1, AGENT_STATUS_NAME_MAX,
-		    a->status, sizeof(a->status), call, e)) != 0 ||
-		    (r = get_int(o, "job_id", 1, 1, INT64_MAX, &a->job_id,
-		    call, e)) != 0)
-			return r;
-		return 0;
+		return parse_job(call, o, a, e);
 	default:
 		return agent_err_set(e, AMTP_E_INVAL, AGENT_EXIT_INTERNAL,
 		    "internal", "unknown site call %d", (int)call);
