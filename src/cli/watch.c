@@ -1,0 +1,418 @@
+/*
+ * amtprov - cli/watch.c: the live fleet view and the fleet summary
+ * (program amtprov).  See cli.h.
+ *
+ * `amtprov watch` polls the site API (counts only: a list call with
+ * limit=1 per device status and per job state, so a tick costs the same
+ * for 10 devices as for 10,000) and draws one progress line, redrawn in
+ * place on a terminal; when stdout is not a terminal it prints a plain line
+ * every few seconds instead.  It ends when the work is done (no job queued
+ * or running, and the expected devices are known, and the process given
+ * with --while-pid has ended), at --timeout, or on Ctrl-C, and then prints
+ * the summary: devices by status, jobs by state, and each failed job with
+ * its step and reason.  `amtprov summary` prints the summary alone.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "amtprov/err.h"
+#include "amtprov/str.h"
+
+#include "cli.h"
+
+/* Seconds between two plain lines when stdout is not a terminal. */
+#define PLAIN_EVERY	5
+/* Width of the bar. */
+#define BAR_WIDTH	30
+
+enum { ST_UNKNOWN, ST_NOTSUP, ST_DETECTED, ST_NOTPROV, ST_PROV, ST_EXTPROV,
+	ST__MAX };
+enum { JS_QUEUED, JS_RUNNING, JS_DONE, JS_FAILED, JS_CANCELLED, JS__MAX };
+
+static const char *const st_names[ST__MAX] = { "unknown", "not supported",
+    "detected", "not provisioned", "provisioned", "externally provisioned" };
+static const char *const js_names[JS__MAX] = { "queued", "running", "done",
+    "failed", "cancelled" };
+
+struct counts {
+	long long	devices;
+	long long	st[ST__MAX];
+	long long	js[JS__MAX];
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static double
+now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The total of a list call with limit=1.  0 or an exit status. */
+static int
+count(struct cli_client *c, const char *path, long long *n)
+{
+	struct cli_answer a;
+	char err[512];
+	int r, status = CLI_EXIT_OK;
+
+	*n = 0;
+	memset(&a, 0, sizeof(a));
+	if ((r = cli_client_call(c, "GET", path, NULL, &a, err,
+	    sizeof(err))) != 0 || a.status != 200)
+		status = cli_report_failure(path, r, &a, err);
+	else
+		*n = cli_json_int(a.body, "total");
+	cli_answer_reset(&a);
+	return status;
+}
+
+static int
+get_counts(struct cli_client *c, struct counts *k)
+{
+	char path[CLI_REQPATH_MAX], esc[64];
+	int i, status;
+
+	memset(k, 0, sizeof(*k));
+	if ((status = count(c, "/api/v1/devices?limit=1", &k->devices)) != 0)
+		return status;
+	for (i = 0; i < ST__MAX; i++) {
+		cli_query_escape(st_names[i], esc, sizeof(esc));
+		snprintf(path, sizeof(path), "/api/v1/devices?status=%s&"
+		    "limit=1", esc);
+		if ((status = count(c, path, &k->st[i])) != 0)
+			return status;
+	}
+	for (i = 0; i < JS__MAX; i++) {
+		snprintf(path, sizeof(path), "/api/v1/jobs?kind=provision&"
+		    "state=%s&limit=1", js_names[i]);
+		if ((status = count(c, path, &k->js[i])) != 0)
+			return status;
+	}
+	return CLI_EXIT_OK;
+}
+
+static void
+elapsed_text(double secs, char *dst, size_t dstsz)
+{
+	long s = (long)secs;
+
+	snprintf(dst, dstsz, "%ld:%02ld", s / 60, s % 60);
+}
+
+/* One progress line (without a line end). */
+static void
+progress_line(const struct counts *k, long long expect, double secs,
+    double rate, char *dst, size_t dstsz)
+{
+	char bar[BAR_WIDTH + 3], el[16];
+	long long target, finished;
+
+	finished = k->js[JS_DONE] + k->js[JS_FAILED] + k->js[JS_CANCELLED];
+	target = k->devices > expect ? k->devices : expect;
+	if (target < finished)
+		target = finished;
+	cli_fmt_bar((size_t)finished, (size_t)target, BAR_WIDTH, bar,
+	    sizeof(bar));
+	elapsed_text(secs, el, sizeof(el));
+	snprintf(dst, dstsz, "%s %lld/%lld  provisioned %lld  failed %lld  "
+	    "running %lld  queued %lld  %.1f/s  %s", bar, finished, target,
+	    k->st[ST_PROV], k->js[JS_FAILED], k->js[JS_RUNNING],
+	    k->js[JS_QUEUED], rate, el);
+}
+
+/*
+ * The summary: devices by status, jobs by state, failed jobs with their
+ * reason.  secs < 0: no timing line.
+ */
+static int
+print_summary(struct cli_client *c, const struct counts *k, double secs,
+    int json)
+{
+	static const char *const head[] = { "DEVICE", "HOST", "JOB", "STEP",
+	    "REASON" };
+	struct cli_table *t = NULL;
+	struct cli_answer a;
+	char path[CLI_REQPATH_MAX], err[512], el[16], devt[24], jobt[24];
+	json_t *failed = NULL, *o = NULL, *st = NULL, *js = NULL, *fl = NULL;
+	const json_t *j, *d;
+	const char *cells[5], *host;
+	size_t i;
+	int r, s, status = CLI_EXIT_FAIL;
+
+	memset(&a, 0, sizeof(a));
+	snprintf(path, sizeof(path), "/api/v1/jobs?kind=provision&state=failed"
+	    "&limit=%d", CLI_PAGE);
+	if ((r = cli_client_call(c, "GET", path, NULL, &a, err,
+	    sizeof(err))) != 0 || a.status != 200) {
+		status = cli_report_failure(path, r, &a, err);
+		goto out;
+	}
+	failed = json_incref(json_object_get(a.body, "jobs"));
+	cli_answer_reset(&a);
+	if (!json_is_array(failed))
+		goto out;
+	if ((fl = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < json_array_size(failed); i++) {
+		j = json_array_get(failed, i);
+		snprintf(path, sizeof(path), "/api/v1/devices/%lld",
+		    cli_json_int(j, "device_id"));
+		host = "";
+		if (cli_client_call(c, "GET", path, NULL, &a, err,
+		    sizeof(err)) == 0 && a.status == 200) {
+			d = json_object_get(a.body, "device");
+			host = cli_json_str(d, "hostname");
+		}
+		if (json_array_append_new(fl, json_pack("{s:I, s:s, s:I, s:s, "
+		    "s:s}", "device_id", (json_int_t)cli_json_int(j,
+		    "device_id"), "hostname", host, "job_id",
+		    (json_int_t)cli_json_int(j, "id"), "step", cli_json_str(j,
+		    "step"), "reason", cli_json_str(j, "last_error"))) != 0)
+			goto out;
+		cli_answer_reset(&a);
+	}
+	if (json) {
+		if ((st = json_object()) == NULL || (js = json_object()) == NULL)
+			goto out;
+		for (s = 0; s < ST__MAX; s++)
+			json_object_set_new(st, st_names[s],
+			    json_integer(k->st[s]));
+		for (s = 0; s < JS__MAX; s++)
+			json_object_set_new(js, js_names[s],
+			    json_integer(k->js[s]));
+		o = json_pack("{s:I, s:O, s:O, s:O}", "devices",
+		    (json_int_t)k->devices, "status", st, "jobs", js,
+		    "failed", fl);
+		if (o != NULL && secs >= 0)
+			json_object_set_new(o, "seconds", json_real(secs));
+		if (o == NULL || json_dumpf(o, stdout, JSON_COMPACT) != 0)
+			goto out;
+		putchar('\n');
+		status = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+		goto out;
+	}
+	if (secs >= 0) {
+		elapsed_text(secs, el, sizeof(el));
+		printf("summary after %s: %lld devices, %lld provisioned "
+		    "(%.2f/s)\n", el, k->devices, k->st[ST_PROV],
+		    secs > 0 ? (double)(k->js[JS_DONE]) / secs : 0.0);
+	} else
+		printf("summary: %lld devices, %lld provisioned\n", k->devices,
+		    k->st[ST_PROV]);
+	printf("  devices:");
+	for (s = 0; s < ST__MAX; s++)
+		if (k->st[s] > 0)
+			printf("  %s %lld", st_names[s], k->st[s]);
+	printf("\n  provisioning jobs:");
+	for (s = 0; s < JS__MAX; s++)
+		printf("  %s %lld", js_names[s], k->js[s]);
+	printf("\n");
+	if (json_array_size(fl) > 0) {
+		printf("failed (the step that stopped the job, and why):\n");
+		if (cli_table_new(5, head, &t) != 0)
+			goto out;
+		for (i = 0; i < json_array_size(fl); i++) {
+			j = json_array_get(fl, i);
+			snprintf(devt, sizeof(devt), "%lld",
+			    cli_json_int(j, "device_id"));
+			snprintf(jobt, sizeof(jobt), "%lld",
+			    cli_json_int(j, "job_id"));
+			cells[0] = devt;
+			cells[1] = cli_json_str(j, "hostname");
+			cells[2] = jobt;
+			cells[3] = cli_json_str(j, "step");
+			cells[4] = cli_json_str(j, "reason");
+			if (cli_table_add(t, cells) != 0)
+				goto out;
+		}
+		cli_table_print(t, stdout);
+	}
+	status = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+ out:
+	cli_table_free(t);
+	cli_answer_reset(&a);
+	json_decref(o);
+	json_decref(st);
+	json_decref(js);
+	json_decref(fl);
+	json_decref(failed);
+	return status;
+}
+
+int
+cli_summary(struct cli_client *c, int argc, char *argv[])
+{
+	struct counts k;
+	int status, json = 0;
+
+	if (argc == 2 && strcmp(argv[1], "--json") == 0)
+		json = 1;
+	else if (argc != 1) {
+		fprintf(stderr, "usage: amtprov summary [--json]\n");
+		return CLI_EXIT_USAGE;
+	}
+	if ((status = get_counts(c, &k)) != 0)
+		return status;
+	return print_summary(c, &k, -1, json);
+}
+
+int
+cli_watch(struct cli_client *c, int argc, char *argv[])
+{
+	enum { O_INTERVAL = 256, O_TIMEOUT, O_EXPECT, O_PID, O_JSON, O_HELP };
+	static const struct option lo[] = {
+		{ "interval", required_argument, NULL, O_INTERVAL },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "expect", required_argument, NULL, O_EXPECT },
+		{ "while-pid", required_argument, NULL, O_PID },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct sigaction sa, old_int, old_term;
+	struct counts k;
+	struct timespec ts;
+	char line[256];
+	long long interval_ms = 1000, timeout = 0, expect = 0, pid = 0;
+	long long finished, start_finished = -1;
+	double t0, t, last_plain = -1e9, rate;
+	int ch, tty, json = 0, status, ended = 0, timed_out = 0, polls = 0;
+	int pid_alive;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case O_INTERVAL:
+			if (amtp_parse_int(optarg, 100, 60000,
+			    &interval_ms) != 0) {
+				fprintf(stderr, "amtprov: --interval: "
+				    "milliseconds, 100 to 60000\n");
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case O_TIMEOUT:
+			if (amtp_parse_int(optarg, 1, 7 * 86400,
+			    &timeout) != 0) {
+				fprintf(stderr, "amtprov: --timeout: "
+				    "seconds\n");
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case O_EXPECT:
+			if (amtp_parse_int(optarg, 0, CLI_ROWS_MAX,
+			    &expect) != 0) {
+				fprintf(stderr, "amtprov: --expect: a device "
+				    "count\n");
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case O_PID:
+			if (amtp_parse_int(optarg, 1, INT32_MAX, &pid) != 0) {
+				fprintf(stderr, "amtprov: --while-pid: a "
+				    "process id\n");
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case O_JSON: json = 1; break;
+		case O_HELP:
+			printf("usage: amtprov watch [--expect N] [--while-pid "
+			    "PID] [--timeout S]\n"
+			    "                     [--interval MS] [--json]\n");
+			return CLI_EXIT_OK;
+		default:
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "amtprov watch: unexpected arguments\n");
+		return CLI_EXIT_USAGE;
+	}
+	tty = isatty(STDOUT_FILENO) && !json;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	t0 = now_mono();
+	for (;;) {
+		if ((status = get_counts(c, &k)) != 0)
+			goto out;
+		polls++;
+		t = now_mono() - t0;
+		finished = k.js[JS_DONE] + k.js[JS_FAILED] +
+		    k.js[JS_CANCELLED];
+		if (start_finished < 0)
+			start_finished = finished;
+		rate = t > 0.5 ? (double)(finished - start_finished) / t : 0;
+		progress_line(&k, expect, t, rate, line, sizeof(line));
+		if (tty) {
+			printf("\r%s\033[K", line);
+			fflush(stdout);
+		} else if (!json && t - last_plain >= PLAIN_EVERY) {
+			printf("%s\n", line);
+			fflush(stdout);
+			last_plain = t;
+		}
+		pid_alive = pid > 0 && (kill((pid_t)pid, 0) == 0 ||
+		    errno == EPERM);
+		if (!pid_alive && k.js[JS_QUEUED] + k.js[JS_RUNNING] == 0 &&
+		    k.devices >= expect && polls > 1) {
+			ended = 1;
+			break;
+		}
+		if (timeout > 0 && t >= (double)timeout) {
+			timed_out = 1;
+			break;
+		}
+		if (interrupted)
+			break;
+		ts.tv_sec = interval_ms / 1000;
+		ts.tv_nsec = (interval_ms % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+		if (interrupted)
+			break;
+	}
+	if (tty)
+		printf("\n");
+	else if (!json)
+		printf("%s\n", line);
+	if (timed_out && !json)
+		printf("watch: timed out after %llds with %lld job(s) queued "
+		    "or running\n", timeout, k.js[JS_QUEUED] +
+		    k.js[JS_RUNNING]);
+	if (interrupted && !json)
+		printf("watch: interrupted\n");
+	if ((status = print_summary(c, &k, now_mono() - t0, json)) != 0)
+		goto out;
+	if (interrupted)
+		status = 130;
+	else if (!ended || k.js[JS_FAILED] > 0)
+		status = CLI_EXIT_INCOMPLETE;
+	else
+		status = CLI_EXIT_OK;
+ out:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return status;
+}
