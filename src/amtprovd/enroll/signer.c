@@ -3,7 +3,8 @@
  * side used by the enroll role (amtp_signer_*).
  *
  * The signer answers a fixed table of requests (after OpenSSH's monitor
- * dispatch table); anything else ends it.  It never sees a device's bytes:
+ * dispatch table); anything else ends it: signer_main returns -1 and the
+ * process exits without answering.  It never sees a device's bytes:
  * the enroll role parses and checks CSRs, and sends only names and a public
  * key in the form of signer.h.
  */
@@ -12,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/landlock.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -177,8 +180,10 @@ answer_sign(int fd, struct amtp_ca *ca, struct amtp_buf *in)
 	X509 *cert = NULL;
 	int len, r;
 
-	if ((r = amtp_signer_decode_req(in, &names, &req)) != 0)
-		fatalx("signer: malformed sign request");
+	if ((r = amtp_signer_decode_req(in, &names, &req)) != 0) {
+		log_warnx("signer: malformed sign request");
+		return AMTP_E_PROTO;
+	}
 	if ((r = amtp_ca_sign(ca, &req, &cert)) != 0) {
 		log_warn_r(r, "signer: %s certificate refused",
 		    amtp_ca_profile_name(req.profile));
@@ -205,8 +210,10 @@ answer_chain(int fd, struct amtp_ca *ca, struct amtp_buf *in)
 	struct amtp_buf *b = NULL;
 	int r;
 
-	if (amtp_buf_len(in) != 0)
-		fatalx("signer: chain request with a payload");
+	if (amtp_buf_len(in) != 0) {
+		log_warnx("signer: chain request with a payload");
+		return AMTP_E_PROTO;
+	}
 	if ((r = amtp_ca_chain(ca, &sk)) != 0)
 		return send_error(fd, r);
 	if ((b = amtp_buf_new(AMTP_IPC_FRAME_MAX)) == NULL) {
@@ -244,35 +251,92 @@ signer_main(int fd, struct amtp_ca *ca)
 		    &type, &in);
 		if (r == AMTP_E_CLOSED)
 			return 0;
-		if (r != 0)
-			fatal_r(r, "signer: bad internal framing");
+		if (r != 0) {
+			log_warn_r(r, "signer: bad internal framing");
+			return -1;
+		}
 		for (i = 0; i < sizeof(signer_reqs) / sizeof(signer_reqs[0]);
 		    i++)
 			if (signer_reqs[i].type == type)
 				break;
 		if (i == sizeof(signer_reqs) / sizeof(signer_reqs[0]) ||
-		    !(signer_reqs[i].flags & REQ_PERMITTED))
-			fatalx("signer: unpermitted request %u", type);
+		    !(signer_reqs[i].flags & REQ_PERMITTED)) {
+			log_warnx("signer: unpermitted request %u", type);
+			amtp_buf_free(in);
+			return -1;
+		}
 		r = signer_reqs[i].answer(fd, ca, in);
 		amtp_buf_free(in);
 		in = NULL;
 		if (r == AMTP_E_CLOSED)
 			return 0;
-		if (r != 0)
-			fatal_r(r, "signer: answer");
+		if (r != 0) {
+			if (r != AMTP_E_PROTO)
+				log_warn_r(r, "signer: answer");
+			return -1;
+		}
 	}
 }
 
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE	(1ULL << 14)	/* ABI 3 */
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV	(1ULL << 15)	/* ABI 5 */
+#endif
+
 /*
- * The first steps of narrowing the signer: it keeps only its channel (as
- * fd 3) and stderr, cannot be traced or dumped by processes of the same user
- * (the key stays out of core files), and cannot gain privileges.
- * TODO drop to an unprivileged user, Landlock with no filesystem access and
- * a seccomp filter (read, write, memory, getrandom, exit) once the program's
- * main decides the user and the sanitizer builds allow it.
+ * Landlock: no filesystem access at all (every right handled, no rule).
+ * A kernel without Landlock is not an error (the other steps still hold);
+ * a kernel that has it and refuses is.
  */
 static int
-narrow(int *fd)
+landlock_nofs(void)
+{
+	struct landlock_ruleset_attr attr;
+	long abi;
+	int fd;
+
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+	if (abi < 0)
+		return errno == ENOSYS || errno == EOPNOTSUPP ? 0 : -1;
+	memset(&attr, 0, sizeof(attr));
+	attr.handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE |
+	    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR |
+	    LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR |
+	    LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
+	    LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |
+	    LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM;
+	if (abi >= 2)
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	if (abi >= 5)
+		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	if ((fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr),
+	    0)) < 0)
+		return -1;
+	if (syscall(SYS_landlock_restrict_self, fd, 0) != 0) {
+		(void)close(fd);
+		return -1;
+	}
+	(void)close(fd);
+	return 0;
+}
+
+/*
+ * Narrowing the signer: it keeps only its channel (as fd 3) and stderr,
+ * cannot be traced or dumped by processes of the same user (the key stays
+ * out of core files), cannot gain privileges, and has no filesystem access
+ * (Landlock, where the kernel has it).
+ * TODO drop to an unprivileged user and add a seccomp filter (read, write,
+ * memory, getrandom, exit) once the program's main decides the user and
+ * the sanitizer builds allow it.
+ */
+int
+amtp_signer_narrow(int *fd)
 {
 	struct rlimit rl = { 0, 0 };
 
@@ -286,7 +350,7 @@ narrow(int *fd)
 		return -1;
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
-	    setrlimit(RLIMIT_CORE, &rl) == -1)
+	    setrlimit(RLIMIT_CORE, &rl) == -1 || landlock_nofs() != 0)
 		return -1;
 	return 0;
 }
@@ -308,7 +372,7 @@ amtp_signer_spawn(struct amtp_ca *ca, pid_t *pid, int *fd)
 	}
 	if (p == 0) {
 		close(sv[0]);
-		if (narrow(&sv[1]) != 0)
+		if (amtp_signer_narrow(&sv[1]) != 0)
 			_exit(1);
 		_exit(signer_main(sv[1], ca) == 0 ? 0 : 1);
 	}

@@ -15,8 +15,8 @@
  *                          -> AMTP_IPC_SIGNER_CERT (DER) or _ERROR (i32)
  *   AMTP_IPC_SIGNER_CHAIN  (empty) -> AMTP_IPC_SIGNER_CHAIN_PEM
  *
- * Anything else, or a malformed request, ends the signer (fatalx): the peer
- * is broken, and a broken peer is not argued with.
+ * Anything else, or a malformed request, ends the signer: the peer is
+ * broken, and a broken peer is not argued with.
  */
 #ifndef AMTPROVD_ENROLL_SIGNER_H
 #define AMTPROVD_ENROLL_SIGNER_H
@@ -32,8 +32,9 @@ struct amtp_signer;
 
 /*
  * The signer process: answers requests on fd with ca until the peer closes
- * fd (returns 0) or misbehaves (exits through fatalx).  ca is borrowed.
- * Matched by the amtp_signer_* client calls below.
+ * fd (returns 0) or misbehaves (logs it and returns -1; the caller then
+ * exits, e.g. _exit(1), without talking to the peer again).  ca is
+ * borrowed.  Matched by the amtp_signer_* client calls below.
  */
 int signer_main(int fd, struct amtp_ca *ca);
 
@@ -44,6 +45,14 @@ int signer_main(int fd, struct amtp_ca *ca);
  * needs the key.
  */
 int amtp_signer_spawn(struct amtp_ca *ca, pid_t *pid, int *fd);
+
+/*
+ * What the signer child does to itself before it serves (called by
+ * amtp_signer_spawn; public for its test): keeps only *fd (moved to 3) and
+ * stdio, not dumpable, no core files, no new privileges, and no filesystem
+ * access through Landlock when the kernel has it.  0 or -1.
+ */
+int amtp_signer_narrow(int *fd);
 
 /* A signer reached over fd (takes fd; closed by amtp_signer_free). */
 int amtp_signer_remote(int fd, struct amtp_signer **out);

@@ -10,7 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <signal.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <cmocka.h>
 
@@ -465,6 +470,39 @@ test_signer_process(void **state)
 	close(fd);
 }
 
+/* The narrowing, in a child of its own: afterwards no file opens (where
+ * the kernel has Landlock), and only stdio and fd 3 are open. */
+static void
+test_signer_narrow(void **state)
+{
+	pid_t pid;
+	int st, landlock;
+
+	(void)state;
+	landlock = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION) >= 0;
+	if ((pid = fork()) == 0) {
+		int fd = dup(2), f;
+
+		if (amtp_signer_narrow(&fd) != 0 || fd != 3)
+			_exit(10);
+		f = open("/etc/passwd", O_RDONLY);
+		if (landlock && (f != -1 || errno != EACCES))
+			_exit(11);
+		if (!landlock && f == -1)
+			_exit(12);
+		if (fcntl(4, F_GETFD) != -1 || fcntl(3, F_GETFD) == -1)
+			_exit(13);
+		if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+			_exit(14);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void
 test_record(void **state)
 {
@@ -552,6 +590,7 @@ main(void)
 		cmocka_unit_test(test_keygen_profiles),
 		cmocka_unit_test(test_other_ca_fails_verify),
 		cmocka_unit_test(test_signer_process),
+		cmocka_unit_test(test_signer_narrow),
 		cmocka_unit_test(test_record),
 	};
 
