@@ -256,6 +256,23 @@ amtsim_fleet_desc_load(const char *path, struct amtsim_fleet_desc *desc,
     char *err, size_t errlen)
 {
 	struct amtp_buf *b = NULL;
+	int r;
+
+	if ((r = amtp_buf_load_file(path, AMTP_SIM_FLEET_FILE_MAX, &b)) != 0) {
+		(void)snprintf(err, errlen, "%s: cannot read: %s", path,
+		    amtp_strerror(r));
+		return r;
+	}
+	r = amtsim_fleet_desc_parse(amtp_buf_ptr(b), amtp_buf_len(b), path,
+	    desc, err, errlen);
+	amtp_buf_free(b);
+	return r;
+}
+
+int
+amtsim_fleet_desc_parse(const void *text, size_t len, const char *path,
+    struct amtsim_fleet_desc *desc, char *err, size_t errlen)
+{
 	struct amtsim_override *ov;
 	struct amtsim_hash h;
 	json_error_t je;
@@ -265,15 +282,19 @@ amtsim_fleet_desc_load(const char *path, struct amtsim_fleet_desc *desc,
 	size_t i;
 	int r;
 
-	if ((r = amtp_buf_load_file(path, AMTP_SIM_FLEET_FILE_MAX, &b)) != 0) {
-		(void)snprintf(err, errlen, "%s: cannot read: %s", path,
-		    amtp_strerror(r));
+	if (len > AMTP_SIM_FLEET_FILE_MAX) {
+		(void)snprintf(err, errlen, "%s: larger than %d bytes", path,
+		    AMTP_SIM_FLEET_FILE_MAX);
+		return AMTP_E_TOOBIG;
+	}
+	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
+		(void)snprintf(err, errlen, "%s: line %d: %s", path, je.line,
+		    je.text);
+		r = AMTP_E_JSON;
 		goto out;
 	}
-	if ((o = json_loadb((const char *)amtp_buf_ptr(b), amtp_buf_len(b),
-	    JSON_REJECT_DUPLICATES, &je)) == NULL || !json_is_object(o)) {
-		(void)snprintf(err, errlen, "%s: line %d: %s", path, je.line,
-		    o == NULL ? je.text : "not a JSON object");
+	if (!json_is_object(o)) {
+		(void)snprintf(err, errlen, "%s: not a JSON object", path);
 		r = AMTP_E_JSON;
 		goto out;
 	}
@@ -449,7 +470,6 @@ amtsim_fleet_desc_load(const char *path, struct amtsim_fleet_desc *desc,
  out:
 	free(list);
 	json_decref(o);
-	amtp_buf_free(b);
 	return r;
 }
 

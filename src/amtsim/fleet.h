@@ -64,6 +64,11 @@ void amtsim_fleet_desc_reset(struct amtsim_fleet_desc *desc);
 int amtsim_fleet_desc_load(const char *path, struct amtsim_fleet_desc *desc,
     char *err, size_t errlen);
 
+/* The same from len bytes of text; path only names it in messages (the
+ * parser fuzz/fuzz_amtsim_fleet.c drives). */
+int amtsim_fleet_desc_parse(const void *text, size_t len, const char *path,
+    struct amtsim_fleet_desc *desc, char *err, size_t errlen);
+
 /* Sets the list of versions from "11.8.50,15.0.23" (each AMT 6+). */
 int amtsim_fleet_desc_versions(struct amtsim_fleet_desc *desc,
     const char *list, char *err, size_t errlen);
