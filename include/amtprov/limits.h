@@ -244,36 +244,6 @@
 /* RSA keys generated ahead for GenerateKeyPair (fleet-wide pool). */
 #define AMTP_SIM_NET_KEYPOOL_DEFAULT	2
 #define AMTP_SIM_NET_KEYPOOL_MAX	64
-/* amtsim network side (src/amtsim/net).  Before a request is
- * authenticated: largest body read (an RPS request is under 4 KiB; the
- * body of an unauthenticated request is read only to be thrown away),
- * most header lines, and the time a new connection has to complete an
- * authenticated request (slow-loris bound).  After: largest body (a SOAP
- * envelope).  Per device and port: connections at once, and from one
- * client address; MHD's per-connection memory (request line and headers
- * must fit); idle keep-alive timeout (s). */
-#define AMTP_SIM_NET_PREAUTH_BODY_MAX	(64 * 1024)
-#define AMTP_SIM_NET_HEADERS_MAX	64
-#define AMTP_SIM_NET_PREAUTH_TIME_MS	10000
-#define AMTP_SIM_NET_BODY_MAX		AMTP_MAX_SOAP_SIZE
-#define AMTP_SIM_NET_CONN_MAX		64
-#define AMTP_SIM_NET_CONN_PER_IP	32
-#define AMTP_SIM_NET_CONN_MEMORY	(32 * 1024)
-#define AMTP_SIM_NET_IDLE_TIMEOUT	30
-/* Open enumeration contexts per device and their life (ms) (AMT keeps a
- * handful; a client that never pulls must not hold memory forever). */
-#define AMTP_SIM_NET_ENUMS_MAX		16
-#define AMTP_SIM_NET_ENUM_LIFE_MS	60000
-/* Per device: user ACL entries (digest and Kerberos together), stored
- * certificates, stored key pairs, Wi-Fi profiles (AMT's own limits are in
- * the same range; exact values are unconfirmed). */
-#define AMTP_SIM_NET_USERS_MAX		14
-#define AMTP_SIM_NET_CERTS_MAX		16
-#define AMTP_SIM_NET_KEYS_MAX		8
-#define AMTP_SIM_NET_WIFI_MAX		16
-/* RSA keys generated ahead for GenerateKeyPair (fleet-wide pool). */
-#define AMTP_SIM_NET_KEYPOOL_DEFAULT	2
-#define AMTP_SIM_NET_KEYPOOL_MAX	64
 
 /* Site server HTTPS API (role site).  Request bodies: an authenticated
  * agent or admin may send up to AMTP_SITE_BODY_MAX (a state message with
@@ -281,6 +251,10 @@
  * only holds the enrolment secret, gets AMTP_SITE_BODY_PREAUTH_MAX. */
 #define AMTP_SITE_BODY_MAX		(64 * 1024)
 #define AMTP_SITE_BODY_PREAUTH_MAX	4096
+/* A chunked body that passes its limit is read on and dropped up to this
+ * many bytes, so that the caller gets its 413 answer (MHD cannot answer in
+ * the middle of a body); past it the connection is closed. */
+#define AMTP_SITE_BODY_DISCARD_MAX	(1024 * 1024)
 /* Deepest JSON nesting accepted in a request (the state message is 3:
  * object > cert_hashes array > hash object). */
 #define AMTP_SITE_JSON_DEPTH_MAX	4

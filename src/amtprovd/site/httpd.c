@@ -378,18 +378,32 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
-		if (req->buf == NULL || amtp_buf_put(req->buf, upload,
-		    *upload_size) != 0)
+		/*
+		 * A chunked body past its limit: MHD cannot answer before the
+		 * body has been read, so drop the rest and answer 413 at the
+		 * end; past AMTP_SITE_BODY_DISCARD_MAX, close the connection.
+		 */
+		if (!req->overflow && (req->buf == NULL ||
+		    amtp_buf_put(req->buf, upload, *upload_size) != 0))
 			req->overflow = 1;
-		*upload_size = 0;
 		if (req->overflow) {
-			/* chunked body past the limit: answer now, close */
-			site_reply_errf(req, 413, "body_too_large", NULL,
-			    "request body is larger than %zu bytes",
-			    req->route->body_max);
-			return send_reply(req);
+			req->dropped += *upload_size;
+			if (req->dropped > AMTP_SITE_BODY_DISCARD_MAX) {
+				log_info("%s: %s: body far over its limit, "
+				    "connection closed", req->peer,
+				    req->route->name);
+				req->status = 413;
+				return MHD_NO;
+			}
 		}
+		*upload_size = 0;
 		return MHD_YES;
+	}
+	if (req->overflow) {
+		site_reply_errf(req, 413, "body_too_large", NULL,
+		    "request body is larger than %zu bytes",
+		    req->route->body_max);
+		return send_reply(req);
 	}
 	if (req->buf != NULL) {
 		req->body = amtp_buf_ptr(req->buf);

@@ -82,6 +82,7 @@ struct site_req {
 	struct amtp_buf		*buf;
 	int			 responded;
 	int			 overflow;
+	size_t			 dropped;	/* body bytes past the limit */
 	uint64_t		 t0_ns;
 };
 
