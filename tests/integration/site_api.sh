@@ -163,7 +163,7 @@ got=$(curl -sS --cacert "$T/site.crt" -o "$T/out" -w '%{http_code}' -H "Authoriz
 head -c 2000000 /dev/zero | tr '\0' ' ' > "$T/huge.json"
 got=$(curl -sS --cacert "$T/site.crt" -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ES" \
 	-H 'Transfer-Encoding: chunked' --data-binary @"$T/huge.json" "$U/api/v1/agents/register" 2>/dev/null)
-[ "$got" = 000 ] || [ "$got" = 413 ] && ok "chunked body far over the limit: cut off" || fail "huge chunked: $got"
+case $got in 000|100|413) ok "chunked body far over the limit: cut off ($got)" ;; *) false ;; esac || fail "huge chunked: $got"
 # a GET with a body is refused
 got=$(call GET /api/v1/devices "$RO" '{}')
 [ "$got" = 413 ] && ok "GET with a body -> 413" || fail "GET with body: $got"
