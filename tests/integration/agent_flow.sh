@@ -101,7 +101,10 @@ done
 U=https://127.0.0.1:$PORT
 
 # --- the fleet: 1 and 4 PRE wired, 2 PRE with wireless, 3 already POST ---
-"$AMTSIM" --state "$T/sim" --devices 4 --address 127.20.0.1 \
+# (own loopback addresses per mode: an activated device's network side
+# listens on ADDR:16992/16993, and other tests' fleets may run meanwhile)
+[ "$MODE" = umockdev ] && NET=127.20.9 || NET=127.20.8
+"$AMTSIM" --state "$T/sim" --devices 4 --address $NET.1 \
 	--dns-suffix fleet.example.test --wireless-every 2 --create-only \
 	> "$T/sim.log" 2>&1 || { echo "FAIL: amtsim create"; cat "$T/sim.log"; exit 1; }
 # device 3 was provisioned (admin control mode) by another server: its
@@ -173,11 +176,11 @@ DBHASH=$(sqlite3 -cmd ".timeout 5000" "$T/site.db" "SELECT sha256 FROM otp_hashe
 if grep -qF "$OTP1" "$T/out.1" "$T/err.1" "$T/site.log" "$T/site.db"; then fail "OTP in clear outside the firmware"; fi
 if grep -qF "$HASH1" "$T/out.1" "$T/err.1"; then fail "OTP hash printed by the agent"; fi
 api "/api/v1/devices/$DEV1" > "$T/dev1.json"
-jq -e --arg u "$UUID1" --argjson n "$(j 1 '.amt.cert_hashes|length')" \
+jq -e --arg u "$UUID1" --arg a "$NET.1" --argjson n "$(j 1 '.amt.cert_hashes|length')" \
 	'.facts.amt_version == "11.8.50" and .facts.uuid == $u and .facts.sku != ""
 	and .facts.build != "" and .facts.dns_suffix == "fleet.example.test"
 	and .facts.wireless == false and (.facts.cert_hashes|length) == $n and $n > 0
-	and .device.amt_address == "127.20.0.1" and .device.smbios_uuid == $u
+	and .device.amt_address == $a and .device.smbios_uuid == $u
 	and .device.hostname == "pc1" and .device.has_otp == true
 	and .device.status == "not provisioned"' "$T/dev1.json" >/dev/null \
 	&& ok "device 1 facts at the site" || fail "device 1 facts at the site: $(cat "$T/dev1.json")"
@@ -198,7 +201,7 @@ rc=$(agent 2)
 [ "$rc" = 0 ] && grep -q '^result: .*provisioning job' "$T/out.2" && ok "device 2 (wireless): human output, job queued" \
 	|| fail "device 2: rc $rc: $(cat "$T/out.2" "$T/err.2")"
 grep -q 'wireless: *yes' "$T/out.2" || fail "device 2 report shows wireless"
-[ "$(sqlite3 "$T/site.db" "SELECT amt_addr FROM devices WHERE hostname = 'pc2'")" = 127.20.0.2 ] \
+[ "$(sqlite3 "$T/site.db" "SELECT amt_addr FROM devices WHERE hostname = 'pc2'")" = $NET.2 ] \
 	|| fail "device 2 wired address at the site"
 
 # --- 4. POST without our record: externally provisioned, not touched ---
