@@ -308,7 +308,9 @@ resume_cb(struct amtsim_loop *loop, struct amtsim_timer *t, void *arg)
 			break;
 		}
 	q->suspended = 0;
+	log_debug("dev %u: answering a delayed request", q->dm->sd->d->index);
 	MHD_resume_connection(q->mc);
+	simnet_daemon_run(q->dm);
 }
 
 void

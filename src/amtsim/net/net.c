@@ -51,8 +51,8 @@ amtsim_net_init(void)
 
 /* ---- daemons ---- */
 
-static void
-daemon_run(struct simnet_daemon *dm)
+void
+simnet_daemon_run(struct simnet_daemon *dm)
 {
 	MHD_UNSIGNED_LONG_LONG to;
 	int i;
@@ -79,7 +79,7 @@ daemon_fd_cb(struct amtsim_loop *loop, int fd, uint32_t events, void *arg)
 	(void)loop;
 	(void)fd;
 	(void)events;
-	daemon_run(arg);
+	simnet_daemon_run(arg);
 }
 
 static void
@@ -87,7 +87,7 @@ daemon_timer_cb(struct amtsim_loop *loop, struct amtsim_timer *t, void *arg)
 {
 	(void)loop;
 	(void)t;
-	daemon_run(arg);
+	simnet_daemon_run(arg);
 }
 
 static void

@@ -150,6 +150,8 @@ struct simnet_dev *simnet_dev_get(struct amtsim_net *net,
 void simnet_dev_free(struct simnet_dev *sd);
 /* Monotonic ms (the loop's clock). */
 uint64_t simnet_now_ms(void);
+/* Runs dm's MHD now (and re-arms its timer from MHD_get_timeout). */
+void simnet_daemon_run(struct simnet_daemon *dm);
 /* Stops listening after the current answers went out; restart_ms > 0:
  * listen again after that long (a reboot). */
 void simnet_dev_stop_later(struct simnet_dev *sd, uint32_t restart_ms);
