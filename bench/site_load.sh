@@ -62,8 +62,10 @@ ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 PID=$!
 PORT=
 for _ in $(seq 1 100); do
-	# log_level warning hides the start line; find the port with ss
-	PORT=$(ss -ltnpH 2>/dev/null | grep "pid=$PID\|amtprovd" | grep -o '127.0.0.1:[0-9]*' | head -1 | cut -d: -f2)
+	# log_level warning hides the start line: find the port of our site
+	# role (the child of $PID) with ss
+	CHILD=$(pgrep -P "$PID" | head -1)
+	[ -n "$CHILD" ] && PORT=$(ss -ltnpH 2>/dev/null | grep "pid=$CHILD," | grep -o '127.0.0.1:[0-9]*' | head -1 | cut -d: -f2)
 	[ -n "$PORT" ] && break
 	kill -0 "$PID" 2>/dev/null || break
 	sleep 0.1
