@@ -14,6 +14,7 @@
 #include "amtprov/str.h"
 
 #include "config.h"
+#include "dir/dir.h"
 
 static const char *const role_names[AMTPD_ROLE__MAX] = {
 	"site", "oobsp", "enroll"
@@ -317,6 +318,11 @@ config_check(const struct amtp_conf *c, char *err, size_t errlen)
 	    strncmp(v, "postgres://", 11) != 0)) {
 		snprintf(err, errlen, "site.database: must start with sqlite: "
 		    "or postgresql://");
+		return AMTP_E_CONFIG;
+	}
+	v = amtp_conf_str(c, "oob", "dns_domain");
+	if (v != NULL && !amtp_dir_valid_dns_name(v)) {
+		snprintf(err, errlen, "oob.dns_domain: not a DNS name");
 		return AMTP_E_CONFIG;
 	}
 	v = amtp_conf_str(c, "directory", "type");

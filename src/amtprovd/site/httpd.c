@@ -494,6 +494,7 @@ site_httpd_start(struct site *s, const char *cert_pem, const char *key_pem,
 	h->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS |
 	    MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    0, NULL, NULL, access_cb, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_HTTPS_MEM_CERT, h->cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, h->key,
@@ -505,7 +506,6 @@ site_httpd_start(struct site *s, const char *cert_pem, const char *key_pem,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)AMTP_SITE_CONN_MEMORY,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)AMTP_SITE_LISTEN_BACKLOG,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_END);
 	if (h->d == NULL) {
 		log_errx("site: cannot start the HTTPS API on %s (address in "

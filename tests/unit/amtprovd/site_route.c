@@ -242,6 +242,11 @@ test_config(void **state)
 	    "account = CORP\\\\amt-admins\n", err, sizeof(err)), 0);
 	assert_int_equal(conf(BASE TLS "[bogus]\nx = 1\n", err, sizeof(err)),
 	    AMTP_E_CONFIG);
+	assert_int_equal(conf(BASE TLS "[oob]\ndns_domain = fleet..test\n",
+	    err, sizeof(err)), AMTP_E_CONFIG);
+	assert_non_null(strstr(err, "oob.dns_domain"));
+	assert_int_equal(conf(BASE TLS "[oob]\ndns_domain = fleet.test\n",
+	    err, sizeof(err)), 0);
 	assert_int_equal(conf(BASE TLS "[directory]\ntype = ldap\n", err,
 	    sizeof(err)), AMTP_E_CONFIG);
 	assert_non_null(strstr(err, "directory.ldap_uri"));
