@@ -231,10 +231,16 @@ count_step(struct site_metrics *m, const struct amtp_step_rec *sr)
 	}
 	if (sr->outcome != AMTP_STEP_FAILED)
 		return;
-	/* reason: the detail up to its first ':' (identifiers come after) */
-	n = strcspn(sr->detail, ":");
+	/*
+	 * reason: the detail up to its first ':', '(', ';' or ',' (what
+	 * follows names identifiers, counts and retry timings, which would
+	 * make one series per failure), trimmed.
+	 */
+	n = strcspn(sr->detail, ":(;,");
 	if (n > REASON_LABEL_MAX)
 		n = REASON_LABEL_MAX;
+	while (n > 0 && sr->detail[n - 1] == ' ')
+		n--;
 	memcpy(reason, sr->detail, n);
 	reason[n] = '\0';
 	if (reason[0] == '\0')

@@ -153,6 +153,24 @@ test_metrics_steps(void **state)
 	    "\"tls-session\",reason=\"root hash not in firmware\"} 1\n"));
 	assert_null(strstr(text, "3 hashes tried"));
 	free(text);
+	/* retry timings do not make a series of their own */
+	di.uuid = "4c4c4544-0000-1111-8888-000000000003";
+	assert_int_equal(amtp_store_device_upsert(st, &di, &dev, NULL), 0);
+	assert_int_equal(amtp_store_job_enqueue(st, dev, AMTP_JOB_PROVISION,
+	    &job, NULL), 0);
+	assert_int_equal(amtp_store_job_claim(st, "oobsp-test", 60, &j), 0);
+	assert_int_equal(amtp_store_job_step_start(st, job, "oobsp-test",
+	    "connect", &s1), 0);
+	assert_int_equal(amtp_store_job_step_end(st, job, "oobsp-test", s1,
+	    AMTP_STEP_FAILED, "connection refused (transient, try 1, again in "
+	    "500 ms)"), 0);
+	assert_int_equal(amtp_store_job_finish(st, job, "oobsp-test",
+	    AMTP_JOB_FAILED, "connect"), 0);
+	site_metrics_expire(m);
+	assert_int_equal(site_metrics_render(m, st, &text), 0);
+	assert_non_null(strstr(text, "amtprov_step_failures_total{step="
+	    "\"connect\",reason=\"connection refused\"} 1\n"));
+	free(text);
 	/* a second scrape does not count the finished job again */
 	site_metrics_expire(m);
 	assert_int_equal(site_metrics_render(m, st, &text), 0);
