@@ -44,6 +44,8 @@ static struct amtp_master_key *mk;
 static struct amtp_ca *ca;
 static struct amtp_signer *local;
 static struct amtp_store *store;
+/* Keys made once: key generation dominates the run time. */
+static EVP_PKEY *devkey, *bigkey;
 
 static void
 rmtree(const char *d)
@@ -80,6 +82,8 @@ setup(void **state)
 		fprintf(stderr, "load: %s\n", err);
 		return -1;
 	}
+	devkey = mk_key();
+	bigkey = mk_key_bits(3072);
 	return amtp_signer_local(ca, &local) == 0 ? 0 : -1;
 }
 
@@ -88,6 +92,8 @@ teardown(void **state)
 {
 	(void)state;
 	amtp_signer_free(local);
+	EVP_PKEY_free(devkey);
+	EVP_PKEY_free(bigkey);
 	amtp_store_close(store);
 	amtp_ca_free(ca);
 	amtp_master_key_free(mk);
@@ -183,7 +189,8 @@ test_create_files(void **state)
 }
 
 /* A setup that fails half-way leaves nothing of its own behind, so that it
- * can be run again; what was there before it is kept. */
+ * can be run again; what was there before it is kept.  (The lab chain:
+ * tests/unit/amtprovd/ca_import.c.) */
 static void
 test_create_cleans_up(void **state)
 {
@@ -208,26 +215,13 @@ test_create_cleans_up(void **state)
 	snprintf(path, sizeof(path), "%s/ca-chain.pem", d);
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(amtp_ca_create(d, mk, NULL, err, sizeof(err)), 0);
-	/* The same for the lab chain. */
-	snprintf(path, sizeof(path), "%s/lab-root.sha256", d);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fclose(f);
-	assert_int_not_equal(amtp_ca_make_lab_provisioning_chain(d, mk,
-	    "fleet.example.test", NULL, err, sizeof(err)), 0);
-	snprintf(path, sizeof(path), "%s/prov-key.sealed", d);
-	assert_int_not_equal(stat(path, &st), 0);
-	snprintf(path, sizeof(path), "%s/lab-root.sha256", d);
-	assert_int_equal(unlink(path), 0);
-	assert_int_equal(amtp_ca_make_lab_provisioning_chain(d, mk,
-	    "fleet.example.test", NULL, err, sizeof(err)), 0);
 	rmtree(d);
 }
 
 static void
 test_amt_web_csr(void **state)
 {
-	EVP_PKEY *k = mk_key();
+	EVP_PKEY *k = devkey;
 	enum amtp_pki_reason why;
 	unsigned char *der;
 	char detail[256], cn[256], s1[AMTP_CA_SERIAL_HEX], s2[AMTP_CA_SERIAL_HEX];
@@ -264,13 +258,12 @@ test_amt_web_csr(void **state)
 	X509_free(c);
 	X509_free(c2);
 	OPENSSL_free(der);
-	EVP_PKEY_free(k);
 }
 
 static void
 test_amt_web_refused(void **state)
 {
-	EVP_PKEY *k = mk_key(), *big;
+	EVP_PKEY *k = devkey, *big = bigkey;
 	enum amtp_pki_reason why;
 	unsigned char *der, *pos;
 	char detail[256];
@@ -297,7 +290,6 @@ test_amt_web_refused(void **state)
 	assert_non_null(strstr(detail, "dev2.fleet.example.test"));
 	OPENSSL_free(der);
 	/* Oversized key: AMT web certificates are RSA-2048 exactly. */
-	big = mk_key_bits(3072);
 	len = mk_csr(big, FQDN, &der);
 	assert_int_equal(amtp_enroll_amt_web_csr(local, store, 0, der, (size_t)len, FQDN,
 	    HOST, &c, &why, detail, sizeof(detail)), AMTP_E_CERT);
@@ -309,7 +301,6 @@ test_amt_web_refused(void **state)
 	assert_int_equal(openssl_verify(dir, c, "x-big.pem", "sslclient"), 0);
 	X509_free(c);
 	OPENSSL_free(der);
-	EVP_PKEY_free(big);
 	/* The signer refuses a bad form even from a trusted caller. */
 	{
 		struct amtp_ca_req req;
@@ -330,7 +321,6 @@ test_amt_web_refused(void **state)
 		assert_int_equal(amtp_ca_sign(ca, &req, &c), AMTP_E_INVAL);
 		assert_null(c);
 	}
-	EVP_PKEY_free(k);
 }
 
 static void
@@ -435,9 +425,8 @@ test_signer_process(void **state)
 		req.profile = AMTP_CA_AMT_WEB;
 		req.cn = req.dns[0] = FQDN;
 		req.ndns = 1;
-		req.pub = mk_key_bits(3072);
+		req.pub = bigkey;
 		assert_int_equal(amtp_signer_sign(rs, &req, &c), AMTP_E_RANGE);
-		EVP_PKEY_free(req.pub);
 	}
 	/* The peer closes: the signer ends cleanly. */
 	amtp_signer_free(rs);
@@ -551,7 +540,7 @@ test_record(void **state)
 	X509_free(c);
 	c = NULL;
 	/* From a CSR: recorded without a key; a refused one is not. */
-	k2 = mk_key();
+	k2 = devkey;
 	len = mk_csr(k2, FQDN, &der);
 	assert_int_equal(amtp_enroll_amt_web_csr(local, store, dev, der,
 	    (size_t)len, FQDN, HOST, &c, &why, detail, sizeof(detail)), 0);
@@ -564,7 +553,6 @@ test_record(void **state)
 	    (size_t)len, "dev5.fleet.example.test", NULL, &c, &why, detail,
 	    sizeof(detail)), AMTP_E_CERT);
 	OPENSSL_free(der);
-	EVP_PKEY_free(k2);
 	assert_int_equal(amtp_store_cert_list(store, dev, 0, 0, &list, &n,
 	    NULL), 0);
 	assert_int_equal(n, 2);

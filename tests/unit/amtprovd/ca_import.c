@@ -155,6 +155,28 @@ test_lab_chain(void **state)
 	assert_int_equal(amtp_ca_make_lab_provisioning_chain(d, mk, DOMAIN,
 	    NULL, err, sizeof(err)), AMTP_E_EXISTS);
 	rmtree(d);
+	/* Failing half-way (a file of the set is there already) removes what
+	 * this call made, and keeps what was there. */
+	newdir(d, sizeof(d));
+	snprintf(path, sizeof(path), "%s/lab-root.sha256", d);
+	{
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		fclose(f);
+	}
+	assert_int_equal(amtp_ca_make_lab_provisioning_chain(d, mk, DOMAIN,
+	    NULL, err, sizeof(err)), AMTP_E_EXISTS);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/prov-key.sealed", d);
+	assert_int_not_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/prov-chain.pem", d);
+	assert_int_not_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/lab-root.sha256", d);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(amtp_ca_make_lab_provisioning_chain(d, mk, DOMAIN,
+	    NULL, err, sizeof(err)), 0);
+	rmtree(d);
 	newdir(d, sizeof(d));
 	assert_int_equal(amtp_ca_make_lab_provisioning_chain(d, mk, "test",
 	    NULL, err, sizeof(err)), AMTP_E_INVAL);
