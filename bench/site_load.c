@@ -26,6 +26,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "amtprov/str.h"
+
 #define AGENTS_MAX	100000
 #define RESP_MAX	4096
 #define BODY_MAX	4096
@@ -218,6 +220,8 @@ main(int argc, char **argv)
 	FILE *f;
 	double t0, el;
 	long n = 1000, maxconn = 0, started = 0;
+	long long v;
+	char *end;
 	double rate = 0;
 	int ch, running, left, i, s, nreq = 0, active = 0;
 	size_t k;
@@ -235,10 +239,22 @@ main(int argc, char **argv)
 			fclose(f);
 			secret[strcspn(secret, "\r\n")] = '\0';
 			break;
-		case 'n': n = strtol(optarg, NULL, 10); break;
-		case 'c': maxconn = strtol(optarg, NULL, 10); break;
+		case 'n':
+			if (amtp_parse_int(optarg, 1, AGENTS_MAX, &v) != 0)
+				goto usage;
+			n = (long)v;
+			break;
+		case 'c':
+			if (amtp_parse_int(optarg, 1, 1000000, &v) != 0)
+				goto usage;
+			maxconn = (long)v;
+			break;
 		case 'p': prefix = optarg; break;
-		case 'r': rate = strtod(optarg, NULL); break;
+		case 'r':
+			rate = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || rate < 0)
+				goto usage;
+			break;
 		default: goto usage;
 		}
 	}
