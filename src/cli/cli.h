@@ -16,6 +16,7 @@
  *   views.c    devices, device show, jobs, audit
  *   actions.c  requeue, cancel, unprovision, rotate, password reveal
  *   watch.c    the live fleet view and its summary
+ *   explain.c  a sentence about why a job failed
  */
 #ifndef CLI_CLI_H
 #define CLI_CLI_H
@@ -202,6 +203,24 @@ int cli_password(struct cli_client *c, int argc, char *argv[]);
 /* watch.c: the live view, and the summary alone */
 int cli_watch(struct cli_client *c, int argc, char *argv[]);
 int cli_summary(struct cli_client *c, int argc, char *argv[]);
+
+/* explain.c */
+/*
+ * The SHA-256 (64 lower-case hex digits) of the site's provisioning root,
+ * from prov-root.sha256 in the folder of ca_file (init puts both in the
+ * site directory).  0, AMTP_E_NOTFOUND (not there: a remote admin),
+ * AMTP_E_PARSE.
+ */
+int cli_prov_root_load(const char *ca_file, char *hex, size_t hexsz);
+/*
+ * A sentence about last_error (a job's "<step>: <detail>") for an admin,
+ * using the device's facts (may be NULL) and the provisioning root hash
+ * (may be NULL or "").  1 when dst got one, 0 when there is nothing to add.
+ */
+int cli_explain(const char *last_error, const json_t *facts,
+    const char *prov_root, char *dst, size_t dstsz);
+/* The client's CA file (to find prov-root.sha256). */
+const char *cli_client_ca_file(const struct cli_client *c);
 
 /* Shared by the commands: maps a failed call to a message on stderr and an
  * exit status (enum cli_exit). */

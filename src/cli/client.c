@@ -166,6 +166,12 @@ cli_client_free(struct cli_client *c)
 }
 
 const char *
+cli_client_ca_file(const struct cli_client *c)
+{
+	return c->ca_file;
+}
+
+const char *
 cli_client_url(const struct cli_client *c)
 {
 	return c->url;

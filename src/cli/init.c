@@ -441,6 +441,7 @@ do_init(const struct init_opts *o, struct init_result *res, char *err,
 		{ "site", "enrolment_secret_file", enrol, 0 },
 		{ "oob", "dns_domain", o->domain, 0 },
 		{ "directory", "container", dn, 0 },
+		{ "oobsp", "pki_dir", res->dir, 0 },
 	};
 	const char *dir;
 	int r;

@@ -445,7 +445,7 @@ cli_device_show(struct cli_client *c, int argc, char *argv[])
 	struct cli_answer a;
 	const json_t *d, *f, *jobs, *creds, *j, *h;
 	char path[64], err[512], t1[32], t2[32], ver[16], took[24];
-	char clean[CLI_CELL_MAX * 4];
+	char clean[CLI_CELL_MAX * 4], root[65] = "", why[1024];
 	const char *cells[5];
 	long long id;
 	size_t i, nh, active = 0;
@@ -578,6 +578,15 @@ cli_device_show(struct cli_client *c, int argc, char *argv[])
 			cli_fmt_clean(cli_json_str(j, "last_error"),
 			    sizeof(clean) - 4, clean, sizeof(clean));
 			printf("  last error: %s\n", clean);
+			if (strcmp(cli_json_str(j, "state"), "failed") == 0) {
+				if (root[0] == '\0')
+					(void)cli_prov_root_load(
+					    cli_client_ca_file(c), root,
+					    sizeof(root));
+				if (cli_explain(cli_json_str(j, "last_error"),
+				    f, root, why, sizeof(why)))
+					printf("  why: %s\n", why);
+			}
 		}
 		show_steps(json_object_get(j, "steps"), now);
 	}

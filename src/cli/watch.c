@@ -59,6 +59,32 @@ on_signal(int sig)
 	interrupted = 1;
 }
 
+/*
+ * Is process pid still running?  A zombie (ended, not yet waited for by
+ * its parent, such as the demo script's agent batch while this watch runs
+ * in the foreground) counts as ended.
+ */
+static int
+is_running(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	if (kill(pid, 0) == -1 && errno != EPERM)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 1;	/* no /proc: trust kill() */
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')' */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
+		return 1;
+	return p[2] != 'Z' && p[2] != 'X';
+}
+
 static double
 now_mono(void)
 {
@@ -149,14 +175,12 @@ static int
 print_summary(struct cli_client *c, const struct counts *k, double secs,
     int json)
 {
-	static const char *const head[] = { "DEVICE", "HOST", "JOB", "STEP",
-	    "REASON" };
-	struct cli_table *t = NULL;
 	struct cli_answer a;
-	char path[CLI_REQPATH_MAX], err[512], el[16], devt[24], jobt[24];
+	char path[CLI_REQPATH_MAX], err[512], el[16], root[65] = "";
+	char why[1024], clean[1024];
 	json_t *failed = NULL, *o = NULL, *st = NULL, *js = NULL, *fl = NULL;
 	const json_t *j, *d;
-	const char *cells[5], *host;
+	const char *host;
 	size_t i;
 	int r, s, status = CLI_EXIT_FAIL;
 
@@ -179,16 +203,24 @@ print_summary(struct cli_client *c, const struct counts *k, double secs,
 		snprintf(path, sizeof(path), "/api/v1/devices/%lld",
 		    cli_json_int(j, "device_id"));
 		host = "";
+		d = NULL;
 		if (cli_client_call(c, "GET", path, NULL, &a, err,
 		    sizeof(err)) == 0 && a.status == 200) {
 			d = json_object_get(a.body, "device");
 			host = cli_json_str(d, "hostname");
+			d = json_object_get(a.body, "facts");
 		}
+		if (i == 0)
+			(void)cli_prov_root_load(cli_client_ca_file(c), root,
+			    sizeof(root));
+		cli_explain(cli_json_str(j, "last_error"), d, root, why,
+		    sizeof(why));
 		if (json_array_append_new(fl, json_pack("{s:I, s:s, s:I, s:s, "
-		    "s:s}", "device_id", (json_int_t)cli_json_int(j,
+		    "s:s, s:s}", "device_id", (json_int_t)cli_json_int(j,
 		    "device_id"), "hostname", host, "job_id",
 		    (json_int_t)cli_json_int(j, "id"), "step", cli_json_str(j,
-		    "step"), "reason", cli_json_str(j, "last_error"))) != 0)
+		    "step"), "reason", cli_json_str(j, "last_error"), "why",
+		    why)) != 0)
 			goto out;
 		cli_answer_reset(&a);
 	}
@@ -228,29 +260,22 @@ print_summary(struct cli_client *c, const struct counts *k, double secs,
 	for (s = 0; s < JS__MAX; s++)
 		printf("  %s %lld", js_names[s], k->js[s]);
 	printf("\n");
-	if (json_array_size(fl) > 0) {
+	if (json_array_size(fl) > 0)
 		printf("failed (the step that stopped the job, and why):\n");
-		if (cli_table_new(5, head, &t) != 0)
-			goto out;
-		for (i = 0; i < json_array_size(fl); i++) {
-			j = json_array_get(fl, i);
-			snprintf(devt, sizeof(devt), "%lld",
-			    cli_json_int(j, "device_id"));
-			snprintf(jobt, sizeof(jobt), "%lld",
-			    cli_json_int(j, "job_id"));
-			cells[0] = devt;
-			cells[1] = cli_json_str(j, "hostname");
-			cells[2] = jobt;
-			cells[3] = cli_json_str(j, "step");
-			cells[4] = cli_json_str(j, "reason");
-			if (cli_table_add(t, cells) != 0)
-				goto out;
-		}
-		cli_table_print(t, stdout);
+	for (i = 0; i < json_array_size(fl); i++) {
+		j = json_array_get(fl, i);
+		cli_fmt_clean(cli_json_str(j, "hostname"), 64, clean,
+		    sizeof(clean));
+		printf("  %s (device %lld, job %lld)\n", clean,
+		    cli_json_int(j, "device_id"), cli_json_int(j, "job_id"));
+		cli_fmt_clean(cli_json_str(j, "reason"), 600, clean,
+		    sizeof(clean));
+		printf("    %s\n", clean);
+		if (cli_json_str(j, "why")[0] != '\0')
+			printf("    why: %s\n", cli_json_str(j, "why"));
 	}
 	status = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
  out:
-	cli_table_free(t);
 	cli_answer_reset(&a);
 	json_decref(o);
 	json_decref(st);
@@ -374,8 +399,7 @@ cli_watch(struct cli_client *c, int argc, char *argv[])
 			fflush(stdout);
 			last_plain = t;
 		}
-		pid_alive = pid > 0 && (kill((pid_t)pid, 0) == 0 ||
-		    errno == EPERM);
+		pid_alive = pid > 0 && is_running((pid_t)pid);
 		if (!pid_alive && k.js[JS_QUEUED] + k.js[JS_RUNNING] == 0 &&
 		    k.devices >= expect && polls > 1) {
 			ended = 1;
