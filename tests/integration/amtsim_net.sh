@@ -134,5 +134,36 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
 code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 5 \
     "https://$NET.3:16993/wsman" -d x)
 [ "$code" = 000 ] || fail "a PRE device answered: $code"
-grep -o "refused: [A-Z_]*" "$T/log" | sort | uniq -c
+
+# Slow loris: a connection that completes TLS and then sends nothing is
+# closed about AMTP_SIM_NET_PREAUTH_TIME_MS (10 s) later.
+t0=$(date +%s)
+timeout 25 openssl s_client -quiet -connect "$NET.1:16993" \
+    -cert "$T/good.leaf" -key "$F/leaf.key" -cert_chain "$T/good.rest" \
+    >/dev/null 2>&1 < <(sleep 30)
+t1=$(date +%s)
+[ $((t1 - t0)) -ge 9 ] && [ $((t1 - t0)) -le 14 ] ||
+	fail "idle unauthenticated connection lived $((t1 - t0)) s"
+
+# Faults: a malformed answer to GeneralSettings.Get, then a reset on the
+# second authenticated request of a connection.
+kill "$PID"; wait "$PID" 2>/dev/null
+"$B" --state "$S" --no-fsync --faults \
+    "fail=AMT_GeneralSettings.Get,malformed,count=1,reset-after=2,device=1" \
+    >"$T/log" 2>&1 &
+PID=$!
+for _ in $(seq 100); do grep -q "amtsim: ready" "$T/log" && break; sleep 0.1; done
+# Two requests on one connection (--next keeps it); curl retries the
+# reset one once on a new connection, as clients do.
+curl -skv --max-time 10 --cert "$T/good.full" --key "$F/leaf.key" \
+    --digest -u admin: "https://$NET.1:16993/wsman" --data-binary @"$REQ" \
+    -o "$T/m1" --next -sk --cert "$T/good.full" --key "$F/leaf.key" \
+    --digest -u admin: "https://$NET.1:16993/wsman" --data-binary @"$REQ" \
+    -o "$T/m2" 2>"$T/curl.err"
+grep -q "Connection died, retrying" "$T/curl.err" || fail "no reset seen"
+grep -q "<g:DigestRealm>" "$T/m2" || fail "retried request"
+[ -s "$T/m1" ] && ! grep -q "</a:Envelope>" "$T/m1" || fail "malformed knob"
+python3 -c "import sys,xml.dom.minidom as m; m.parse(sys.argv[1])" \
+    "$T/m1" 2>/dev/null && fail "malformed answer parses"
+grep -q "fault: connection reset on request 2" "$T/log" || fail "reset log"
 echo "ok"

@@ -60,7 +60,7 @@ amtsim_net_faults_parse(const char *spec, struct amtsim_net_faults *f,
     char *err, size_t errlen)
 {
 	char buf[FAULT_SPEC_MAX], *save = NULL, *tok, *v, *dash;
-	uint32_t u;
+	uint32_t u = 0;
 	int bad = 0;
 
 	if (strlen(spec) >= sizeof(buf)) {
