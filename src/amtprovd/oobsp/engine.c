@@ -23,6 +23,7 @@
  * sent to the device.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -424,7 +425,7 @@ job_finish(struct oobsp_job *j, enum amtp_job_state state, const char *why)
 	struct oobsp_engine *e = j->e;
 	int r;
 
-	if (state == AMTP_JOB_FAILED) {
+	if (state == AMTP_JOB_FAILED && j->dev.id != 0) {
 		/* the device record says why, too (never a secret) */
 		r = amtp_store_device_set_status(e->st, j->dev.id,
 		    j->prov_state == 2 ? AMTP_AMT_PROVISIONED :
@@ -528,6 +529,7 @@ static int
 engine_claim(struct oobsp_engine *e)
 {
 	struct oobsp_job *j = NULL;
+	char why[AMTP_STORE_TEXT_MAX + 64];
 	int r;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
@@ -551,15 +553,19 @@ engine_claim(struct oobsp_engine *e)
 		    "service point");
 		return 0;
 	}
-	if (j->rec.attempts > e->cfg.max_attempts) {
-		job_finish(j, AMTP_JOB_FAILED, "too many attempts");
-		return 0;
-	}
 	if ((r = job_load_device(j)) != 0 || (r = job_load_log(j)) != 0) {
 		if (r == AMTP_E_CONFLICT)
 			job_lost(j, r, "load");
+		else if (r == AMTP_E_NOTFOUND)
+			job_finish(j, AMTP_JOB_FAILED, "the device is gone");
 		else
 			job_requeue(j, "cannot read the device or the job log");
+		return 0;
+	}
+	if (j->rec.attempts > e->cfg.max_attempts) {
+		snprintf(why, sizeof(why), "too many attempts (%d); last: %s",
+		    j->rec.attempts - 1, j->rec.last_error);
+		job_finish(j, AMTP_JOB_FAILED, why);
 		return 0;
 	}
 	j->state = OOBSP_JS_RUNNABLE;
@@ -752,7 +758,7 @@ oobsp_engine_poll(struct oobsp_engine *e, int timeout_ms, int *busy)
 {
 	struct oobsp_job *j, *tmp;
 	int64_t now, wait, idle;
-	int r, claimed = 0;
+	int r, claimed = 0, inflight;
 
 	if (busy != NULL)
 		*busy = 0;
@@ -806,8 +812,16 @@ oobsp_engine_poll(struct oobsp_engine *e, int timeout_ms, int *busy)
 	}
 	if (claimed > 0 && e->njobs < e->cfg.max_jobs)
 		wait = 0;	/* there may be more to claim */
-	if ((r = e->tr->ops->run(e->tr, (int)wait)) != 0)
-		return r;
+	inflight = 0;
+	TAILQ_FOREACH(j, &e->jobs, entry)
+		if (j->state == OOBSP_JS_WAITING)
+			inflight++;
+	if (inflight > 0 || wait == 0) {
+		if ((r = e->tr->ops->run(e->tr, (int)wait)) != 0)
+			return r;
+	} else if (wait > 0)
+		/* nothing on the wire: the transport would not wait */
+		(void)poll(NULL, 0, (int)wait);
 	/* replies came in: advance those jobs */
 	TAILQ_FOREACH(j, &e->jobs, entry)
 		if (j->state == OOBSP_JS_RUNNABLE)

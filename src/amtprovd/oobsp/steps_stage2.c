@@ -232,28 +232,36 @@ oobsp_step_kerberos(struct oobsp_job *j)
 /* power                                                                */
 /* ------------------------------------------------------------------ */
 
-/* Which scheme a policy wants, from the scheme's ElementName/Description
- * ("... ON in S0, S3/AC, S4-5/AC" on real firmware).  XXX a heuristic: AMT
- * names its schemes for people, not programs. */
+/*
+ * Which scheme a policy wants, from the scheme's Description/ElementName:
+ * real firmware names them for people ("Desktop: ON in S0, S3, S4-5",
+ * "Desktop: ON in S0, ME Wake in S3, S4-5"), so only the states after
+ * "ON in" and before any "Wake" count as "manageability on".  XXX a
+ * heuristic over text; SchemeGUIDs differ between firmware generations.
+ */
 static int
 scheme_matches(const struct amtp_wsman_obj *o, int want)
 {
 	const char *n = amtp_wsman_obj_text(o, "ElementName");
 	const char *d = amtp_wsman_obj_text(o, "Description");
-	char buf[512];
+	char buf[512], *on, *wake;
 	int s3, s5;
 
-	snprintf(buf, sizeof(buf), "%s %s", n != NULL ? n : "",
-	    d != NULL ? d : "");
-	s3 = strstr(buf, "S3") != NULL;
-	s5 = strstr(buf, "S5") != NULL || strstr(buf, "S4-5") != NULL;
+	snprintf(buf, sizeof(buf), "%s | %s", d != NULL ? d : "",
+	    n != NULL ? n : "");
+	if ((on = strstr(buf, "ON in")) == NULL)
+		return 0;
+	if ((wake = strstr(on, "Wake")) != NULL)
+		*wake = '\0';
+	s3 = strstr(on, "S3") != NULL;
+	s5 = strstr(on, "S5") != NULL || strstr(on, "S4-5") != NULL;
 	switch (want) {
 	case 0:
 		return !s3 && !s5;
 	case 1:
 		return s3 && !s5;
 	default:
-		return s5;
+		return s3 && s5;
 	}
 }
 

@@ -554,8 +554,9 @@ fake_handle(struct fakenet *n, struct fakedev *d,
 		r = reply_obj(n, q, out, NULL, NULL, NULL, items, (size_t)i);
 	} else if (m == AMTP_WSMAN_OP_PULL &&
 	    strcmp(cls, "AMT_SystemPowerScheme") == 0) {
-		static const char *const names[] = { "ON in S0",
-		    "ON in S0, S3/AC", "ON in S0, S3/AC, S4-5/AC" };
+		static const char *const names[] = { "Mobile: ON in S0",
+		    "Desktop: ON in S0, ME Wake in S3, S4-5",
+		    "Desktop: ON in S0, S3, S4-5" };
 		for (i = 0; i < 3; i++) {
 			snprintf(buf[i], sizeof(buf[i]), "Intel(r) AMT Power "
 			    "Scheme %d", i);

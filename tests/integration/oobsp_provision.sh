@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The service point against amtsim (real TLS with the lab provisioning
+# chain, real Digest, the simulator's WS-Management): devices put in IN state
+# over MEI (set-otp, start-configuration-ex) and queued in a SQLite site
+# database are provisioned through every step, then checked independently:
+#  - amtsim's own state says POST, host name, TLS, SOL/IDER;
+#  - curl --digest with the escrowed admin password, verifying the device's
+#    TLS certificate against the site CA for the device's FQDN, reads the
+#    stage-2 settings back over WS-Management; a wrong password gets 401;
+#  - a device whose OTP differs fails at otp-check and stays IN, untouched.
+set -u
+B=${AMTP_BUILD:?}
+SIM=$B/src/amtsim/amtsim
+FLEET=$B/bench_oobsp_fleet
+REQ=${AMTP_SRC:?}/tests/unit/amtprovd
+T=$(mktemp -d /tmp/oobsp_it.XXXXXX)
+SIMPID=
+cleanup() {
+	[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null && wait "$SIMPID" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+DOMAIN=fleet.example.test
+NET=127.22.$((RANDOM % 200 + 20))
+N=3
+
+mkdir -p "$T/site"
+"$FLEET" init "$T/site" $DOMAIN > /dev/null || fail "site init"
+"$SIM" --state "$T/sim" --devices $N --address $NET.1 --pki-dns-suffix $DOMAIN \
+	--trust-root "$T/site/lab-root.sha256" --no-fsync --quiet > "$T/sim.log" 2>&1 &
+SIMPID=$!
+for i in $(seq 1 50); do
+	grep -q "ready" "$T/sim.log" 2>/dev/null && break
+	kill -0 $SIMPID 2>/dev/null || { cat "$T/sim.log"; fail "amtsim died"; }
+	sleep 0.1
+done
+for i in $(seq 1 $N); do
+	otp="OTP-oobsp-it-0000000-$i"
+	[ $i -eq 3 ] && otp="OTP-not-the-right-one-3"
+	m=unix:$T/sim/$(printf %04d $i).mei
+	"$SIM" hostcmd "$m" set-otp "$otp" > /dev/null || fail "set-otp $i"
+	"$SIM" hostcmd "$m" start-configuration-ex 0 > /dev/null || fail "start $i"
+done
+"$FLEET" enqueue "$T/site" $DOMAIN $N $NET.1 OTP-oobsp-it-0000000- || fail "enqueue"
+timeout 60 "$FLEET" serve "$T/site" 8 > "$T/serve.out" 2> "$T/serve.err" ||
+	{ cat "$T/serve.err"; fail "serve"; }
+"$FLEET" status "$T/site" > "$T/status" 
+grep -q "^1 1 done" "$T/status" || { cat "$T/status"; fail "device 1 not done"; }
+grep -q "^2 2 done" "$T/status" || { cat "$T/status"; fail "device 2 not done"; }
+grep -q "^3 3 failed .*otp-check: OTP mismatch" "$T/status" ||
+	{ cat "$T/status"; fail "device 3 should fail at otp-check"; }
+
+show() { "$SIM" --state "$T/sim" --show "$1" --json; }
+for i in 1 2; do
+	show $i > "$T/show$i.json" || fail "show $i"
+	python3 - "$T/show$i.json" $i <<'EOF' || fail "amtsim state of device $i"
+import json, sys
+d = json.load(open(sys.argv[1])); i = sys.argv[2]
+assert d["provisioning"]["state"] == "post", d["provisioning"]
+assert d["features"]["sol"] and d["features"]["ider"], d["features"]
+g = d["sections"]["net"]["inst"]["AMT_GeneralSettings"][0]
+assert g["HostName"] == "pc" + i and g["DomainName"] == "fleet.example.test", g
+t = [x for x in d["sections"]["net"]["inst"]["AMT_TLSSettingData"]
+     if "802.3" in x.get("InstanceID", "")][0]
+assert t["Enabled"] == "true" and t["AcceptNonSecureConnections"] == "false", t
+EOF
+done
+show 3 > "$T/show3.json"
+python3 -c "
+import json,sys
+d=json.load(open('$T/show3.json'))
+assert d['provisioning']['state']=='in', d['provisioning']
+assert d['sections'].get('net',{}).get('inst',{}).get('AMT_GeneralSettings',[{}])[0].get('HostName','') != 'pc3'
+" || fail "device 3 was written to"
+
+# independent WS-Man Gets with curl --digest and the escrowed password
+envelope() {	# $1 = class
+	printf '%s' '<?xml version="1.0" encoding="utf-8"?><Envelope xmlns="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"><Header><a:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/Get</a:Action><a:To>/wsman</a:To><w:ResourceURI>http://intel.com/wbem/wscim/1/amt-schema/1/'"$1"'</w:ResourceURI><a:MessageID>1</a:MessageID><a:ReplyTo><a:Address>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:ReplyTo><w:OperationTimeout>PT60S</w:OperationTimeout></Header><Body/></Envelope>'
+}
+wsget() {	# $1 device, $2 password, $3 class -> body on stdout, code in $T/code
+	curl -s -o "$T/body" -w '%{http_code}' --digest -u "admin:$2" \
+		--cacert "$T/site/ca-chain.pem" \
+		--resolve pc$1.$DOMAIN:16993:$NET.$1 \
+		-H 'Content-Type: application/soap+xml;charset=UTF-8' \
+		--data-binary "$(envelope "$3")" \
+		https://pc$1.$DOMAIN:16993/wsman > "$T/code"
+	cat "$T/body"
+}
+for i in 1 2; do
+	PW=$("$FLEET" password "$T/site" $i) || fail "no escrowed password for $i"
+	[ ${#PW} -eq 16 ] || fail "admin password length ${#PW}"
+	wsget $i "$PW" AMT_GeneralSettings > "$T/gs$i.xml"
+	[ "$(cat "$T/code")" = 200 ] || fail "device $i: GET with the escrowed password: $(cat "$T/code")"
+	grep -q "<g:HostName>pc$i</g:HostName>" "$T/gs$i.xml" || fail "device $i: host name"
+	grep -q "<g:PingResponseEnabled>true</g:PingResponseEnabled>" "$T/gs$i.xml" ||
+		fail "device $i: ping"
+	wsget $i "$PW" AMT_RedirectionService > "$T/rd$i.xml"
+	grep -q "<g:EnabledState>32771</g:EnabledState>" "$T/rd$i.xml" ||
+		fail "device $i: redirection state"
+	grep -q "<g:ListenerEnabled>true</g:ListenerEnabled>" "$T/rd$i.xml" ||
+		fail "device $i: redirection listener"
+	wsget $i "Wrong-Passw0rd!" AMT_GeneralSettings > /dev/null
+	[ "$(cat "$T/code")" = 401 ] || fail "device $i: a wrong password got $(cat "$T/code")"
+	# the setup credential does not work any more
+	wsget $i "" AMT_GeneralSettings > /dev/null
+	[ "$(cat "$T/code")" = 401 ] || fail "device $i: the empty password got $(cat "$T/code")"
+done
+echo "oobsp_provision: ok ($(tail -1 "$T/serve.out"))"
+exit 0
