@@ -308,5 +308,9 @@
  * "<uuid>.<43 chars>") and the provisioning record (a small JSON object). */
 #define AMTP_AGENT_TOKEN_FILE_MAX	256
 #define AMTP_AGENT_RECORD_MAX		4096
+/* amtsim MEI socket: time a new connection has to send its client GUID
+ * before it is closed, so that clients that connect and say nothing cannot
+ * hold the AMTP_SIM_MEI_CONN_MAX slots of a device. */
+#define AMTP_SIM_MEI_HANDSHAKE_MS	2000
 
 #endif

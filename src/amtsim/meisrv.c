@@ -32,6 +32,7 @@ struct conn {
 	struct meisrv	*srv;
 	int		 fd;
 	int		 connected;	/* GUID accepted */
+	struct amtsim_timer *hs;	/* handshake deadline, while !connected */
 };
 
 struct meisrv {
@@ -47,15 +48,34 @@ struct meisrv {
 /* One request at a time on the loop's thread: one scratch buffer. */
 static uint8_t rxbuf[AMTP_MEI_SIM_MAX_MSG + 1];
 
+unsigned amtsim_meisrv_handshake_ms = AMTP_SIM_MEI_HANDSHAKE_MS;
+
 static void
 conn_close(struct conn *c)
 {
 	if (c->fd == -1)
 		return;
+	if (c->hs != NULL)
+		amtsim_timer_disarm(c->hs);
 	(void)amtsim_loop_del_fd(c->srv->loop, c->fd);
 	(void)close(c->fd);
 	c->fd = -1;
 	c->connected = 0;
+}
+
+/* A client that connected but never sent its GUID: free the slot. */
+static void
+handshake_expired(struct amtsim_loop *loop, struct amtsim_timer *t, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)loop;
+	(void)t;
+	if (c->fd == -1 || c->connected)
+		return;
+	log_debug("dev %u: MEI client sent no GUID within %u ms; closing",
+	    c->srv->dev->index, amtsim_meisrv_handshake_ms);
+	conn_close(c);
 }
 
 static int
@@ -89,6 +109,14 @@ conn_read(struct amtsim_loop *loop, int fd, uint32_t events, void *arg)
 		conn_close(c);
 		return;
 	}
+	if ((size_t)n > sizeof(rxbuf)) {
+		/* MSG_TRUNC: n is the real size; rxbuf holds the first part. */
+		log_debug("dev %u: MEI message of %zd bytes over the maximum",
+		    d->index, n);
+		explicit_bzero(rxbuf, sizeof(rxbuf));
+		conn_close(c);
+		return;
+	}
 	if (!c->connected) {
 		if (n != GUID_LEN ||
 		    memcmp(rxbuf, amtp_mei_guid_amthi, GUID_LEN) != 0) {
@@ -108,11 +136,14 @@ conn_read(struct amtsim_loop *loop, int fd, uint32_t events, void *arg)
 			return;
 		}
 		c->connected = 1;
+		if (c->hs != NULL)
+			amtsim_timer_disarm(c->hs);
 		return;
 	}
 	if ((size_t)n > AMTP_MEI_SIM_MAX_MSG) {
 		log_debug("dev %u: MEI message of %zd bytes over the maximum",
 		    d->index, n);
+		explicit_bzero(rxbuf, (size_t)n);
 		conn_close(c);
 		return;
 	}
@@ -176,12 +207,21 @@ srv_accept(struct amtsim_loop *loop, int fd, uint32_t events, void *arg)
 		(void)close(cfd);
 		return;
 	}
+	/* The GUID must come within the handshake time (the slot is
+	 * refused when there is no timer to enforce it). */
+	if (c->hs == NULL &&
+	    (c->hs = amtsim_timer_new(loop, handshake_expired, c)) == NULL) {
+		(void)close(cfd);
+		return;
+	}
 	c->fd = cfd;
 	c->connected = 0;
 	if (amtsim_loop_add_fd(loop, cfd, EPOLLIN, conn_read, c) != 0) {
 		(void)close(cfd);
 		c->fd = -1;
+		return;
 	}
+	amtsim_timer_arm(c->hs, amtsim_meisrv_handshake_ms);
 }
 
 int
@@ -240,8 +280,10 @@ amtsim_meisrv_stop(struct amtsim_device *d)
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < AMTP_SIM_MEI_CONN_MAX; i++)
+	for (i = 0; i < AMTP_SIM_MEI_CONN_MAX; i++) {
 		conn_close(&s->conns[i]);
+		amtsim_timer_free(s->conns[i].hs);
+	}
 	amtsim_timer_free(s->pause);
 	(void)amtsim_loop_del_fd(s->loop, s->lfd);
 	(void)close(s->lfd);

@@ -8,7 +8,9 @@
  * u8 reserved[3]} for the AMTHI GUID, or by closing for any other GUID;
  * then one packet per AMTHI request and one per response.  A packet larger
  * than max_msg_length (which the driver would refuse to write) closes the
- * connection.
+ * connection, and so does a client that sends no GUID within
+ * amtsim_meisrv_handshake_ms (each device has only AMTP_SIM_MEI_CONN_MAX
+ * connection slots).
  */
 #ifndef AMTSIM_MEISRV_H
 #define AMTSIM_MEISRV_H
@@ -18,6 +20,10 @@ struct amtsim_loop;
 
 /* What the simulated driver reports for the AMTHI client. */
 #define AMTSIM_MEI_PROTOCOL_VERSION	1
+
+/* Milliseconds a new connection has to send its GUID before it is closed
+ * (AMTP_SIM_MEI_HANDSHAKE_MS; tests lower it).  Read at each accept. */
+extern unsigned amtsim_meisrv_handshake_ms;
 
 /*
  * Binds path (a stale socket file there is removed first), listens, and
