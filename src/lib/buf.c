@@ -468,8 +468,13 @@ amtp_write_file_atomic(const char *path, const void *data, size_t len,
 	    (int)sizeof(tmp) ||
 	    snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
 		return AMTP_E_TOOBIG;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    (mode_t)mode)) == -1)
+	/* A stale temporary file (a killed writer whose pid came back) or a
+	 * link planted there must not be reused: its mode would stay and a
+	 * symbolic link would be followed.  Remove it, then create afresh. */
+	if (unlink(tmp) == -1 && errno != ENOENT)
+		goto out;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, (mode_t)mode)) == -1)
 		goto out;
 	while (done < len) {
 		n = write(fd, p + done, len - done);

@@ -164,6 +164,45 @@ test_growth_and_peek(void **state)
 	amtp_buf_free(b);
 }
 
+/* A temporary file left at PATH.tmp.PID (mode 0644) or a symbolic link
+ * planted there: the write must not keep the old mode nor follow the link
+ * (review 2026-11-28: secrets were written into a 0644 file). */
+static void
+test_stale_temp(const char *dir)
+{
+	char path[256], tmp[300], victim[256];
+	struct amtp_buf *b = NULL;
+	struct stat st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	assert_non_null(f = fopen(tmp, "w"));
+	assert_int_equal(fputs("old", f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(tmp, 0644), 0);
+	assert_int_equal(amtp_write_file_atomic(path, "s3cret", 6, 0600, 1), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(access(tmp, F_OK), -1);
+
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	assert_non_null(f = fopen(victim, "w"));
+	assert_int_equal(fputs("keep", f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(symlink(victim, tmp), 0);
+	assert_int_equal(amtp_write_file_atomic(path, "s3cret2", 7, 0600, 1),
+	    0);
+	assert_int_equal(amtp_buf_load_file(victim, 10, &b), 0);
+	assert_string_equal(amtp_buf_str(b), "keep");
+	amtp_buf_free(b);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(unlink(victim), 0);
+	assert_int_equal(unlink(path), 0);
+}
+
 static void
 test_files(void **state)
 {
@@ -188,6 +227,7 @@ test_files(void **state)
 	assert_string_equal(amtp_buf_str(b), "x");
 	amtp_buf_free(b);
 	assert_int_equal(amtp_buf_load_file(dir, 10, &b), AMTP_E_INVAL);
+	test_stale_temp(dir);
 	snprintf(path, sizeof(path), "%s/nodir/f", dir);
 	assert_int_equal(amtp_write_file_atomic(path, "x", 1, 0600, 0), AMTP_E_IO);
 	/* a FIFO is refused at once, never waited on */
