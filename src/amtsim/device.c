@@ -901,6 +901,23 @@ from_json(struct amtsim_device *d, const json_t *o, unsigned index,
 	return 0;
 }
 
+void
+amtsim_json_error(const json_error_t *je, char *dst, size_t dstsz)
+{
+	char reason[sizeof(je->text)];
+	char *near;
+
+	if (dst == NULL || dstsz == 0)
+		return;
+	(void)amtp_strlcpy(reason, je->text, sizeof(reason));
+	if ((near = strstr(reason, " near ")) != NULL)
+		*near = '\0';
+	/* Truncation is acceptable: the message is for a person. */
+	(void)snprintf(dst, dstsz, "%s (column %d, byte %d)", reason,
+	    je->column, je->position);
+	explicit_bzero(reason, sizeof(reason));
+}
+
 int
 amtsim_device_parse(const struct amtsim_fleet_ctx *ctx, unsigned index,
     const void *text, size_t len, struct amtsim_fleet *fleet,
@@ -909,9 +926,11 @@ amtsim_device_parse(const struct amtsim_fleet_ctx *ctx, unsigned index,
 	struct amtsim_device *d = NULL;
 	json_error_t je;
 	json_t *o = NULL;
+	char why[200];
 	int r;
 
 	*out = NULL;
+	memset(&je, 0, sizeof(je));
 	if (errlen > 0)
 		err[0] = '\0';
 	if (len == 0) {
@@ -925,8 +944,9 @@ amtsim_device_parse(const struct amtsim_fleet_ctx *ctx, unsigned index,
 	}
 	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)) ==
 	    NULL) {
+		amtsim_json_error(&je, why, sizeof(why));
 		(void)snprintf(err, errlen, "flash file is not valid JSON "
-		    "(corrupt or truncated): line %d: %s", je.line, je.text);
+		    "(corrupt or truncated): line %d: %s", je.line, why);
 		r = AMTP_E_JSON;
 		goto out;
 	}
@@ -944,6 +964,7 @@ amtsim_device_parse(const struct amtsim_fleet_ctx *ctx, unsigned index,
  out:
 	amtsim_device_free(d);
 	json_decref(o);
+	explicit_bzero(&je, sizeof(je));	/* it may quote a secret */
 	return r;
 }
 

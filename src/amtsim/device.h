@@ -224,6 +224,13 @@ int amtsim_device_parse(const struct amtsim_fleet_ctx *ctx, unsigned index,
     const void *text, size_t len, struct amtsim_fleet *fleet,
     struct amtsim_device **out, char *err, size_t errlen);
 
+/*
+ * Writes jansson's reason for a failed load to dst without the input it
+ * quotes: jansson appends "near '<token>'", and in a flash file or a fleet
+ * description the token may be part of an OTP or a password.  The result
+ * is "<reason> (column C, byte B)".
+ */
+void amtsim_json_error(const json_error_t *je, char *dst, size_t dstsz);
 /* Frees d (wiping its secrets).  NULL does nothing. */
 void amtsim_device_free(struct amtsim_device *d);
 

@@ -245,7 +245,10 @@ dup_str(const json_t *o, const char *key, char **dst, size_t max, char *err,
 		    "most %zu characters", path, key, max);
 		return AMTP_E_PARSE;
 	}
-	free(*dst);
+	if (*dst != NULL) {
+		explicit_bzero(*dst, strlen(*dst));	/* may be a password */
+		free(*dst);
+	}
 	if ((*dst = strdup(json_string_value(v))) == NULL)
 		return AMTP_E_NOMEM;
 	return 0;
@@ -278,9 +281,11 @@ amtsim_fleet_desc_parse(const void *text, size_t len, const char *path,
 	json_error_t je;
 	json_t *o = NULL, *v, *e;
 	const char *key;
-	char *list = NULL;
+	char *list = NULL, why[200];
 	size_t i;
 	int r;
+
+	memset(&je, 0, sizeof(je));
 
 	if (len > AMTP_SIM_FLEET_FILE_MAX) {
 		(void)snprintf(err, errlen, "%s: larger than %d bytes", path,
@@ -288,8 +293,9 @@ amtsim_fleet_desc_parse(const void *text, size_t len, const char *path,
 		return AMTP_E_TOOBIG;
 	}
 	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
+		amtsim_json_error(&je, why, sizeof(why));
 		(void)snprintf(err, errlen, "%s: line %d: %s", path, je.line,
-		    je.text);
+		    why);
 		r = AMTP_E_JSON;
 		goto out;
 	}
@@ -470,6 +476,7 @@ amtsim_fleet_desc_parse(const void *text, size_t len, const char *path,
  out:
 	free(list);
 	json_decref(o);
+	explicit_bzero(&je, sizeof(je));	/* it may quote a password */
 	return r;
 }
 
@@ -642,6 +649,7 @@ read_count(const char *dir, unsigned *count, char *err, size_t errlen)
 	char path[4096];
 	json_error_t je;
 	json_t *o = NULL, *v;
+	char why[200];
 	int r;
 
 	if (snprintf(path, sizeof(path), "%s/%s", dir, FLEET_FILE) >=
@@ -655,8 +663,9 @@ read_count(const char *dir, unsigned *count, char *err, size_t errlen)
 	r = AMTP_E_PARSE;
 	if ((o = json_loadb((const char *)amtp_buf_ptr(b), amtp_buf_len(b),
 	    JSON_REJECT_DUPLICATES, &je)) == NULL) {
+		amtsim_json_error(&je, why, sizeof(why));
 		(void)snprintf(err, errlen, "%s: corrupt: line %d: %s", path,
-		    je.line, je.text);
+		    je.line, why);
 		goto out;
 	}
 	v = json_object_get(o, "devices");

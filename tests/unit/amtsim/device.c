@@ -302,6 +302,31 @@ write_file(const char *path, const char *text, size_t len)
 
 /* Truncated at every 97th byte, emptied, garbage, wrong types: a clear
  * error naming the file, never a crash. */
+/* A flash file cut inside a secret: the error (which amtsim logs) names the
+ * place but never quotes the secret (jansson's "near '<token>'"). */
+static void
+test_parse_error_hides_secret(void **state)
+{
+	static const char *texts[] = {
+		"{\"provisioning\": {\"otp\": \"Zq7SecretOtpValue",
+		"{\"provisioning\": {\"otp\": Zq7SecretOtpValue}}",
+		"{\"local_account\": {\"password\": \"Zq7Secret\x01\"}}",
+	};
+	struct amtsim_device *e = NULL;
+	char err[1024];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		assert_int_equal(amtsim_device_parse(NULL, 1, texts[i],
+		    strlen(texts[i]), NULL, &e, err, sizeof(err)), AMTP_E_JSON);
+		assert_null(e);
+		assert_non_null(strstr(err, "not valid JSON"));
+		assert_non_null(strstr(err, "column"));
+		assert_null(strstr(err, "Zq7"));
+	}
+}
+
 static void
 test_corrupt_flash(void **state)
 {
@@ -569,6 +594,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_flash, setup,
 		    teardown),
+		cmocka_unit_test(test_parse_error_hides_secret),
 		cmocka_unit_test_setup_teardown(test_atomic_save_leaves_no_temp,
 		    setup, teardown),
 		cmocka_unit_test(test_versions),

@@ -111,6 +111,32 @@ test_roots_file(void **state)
 	amtsim_fleet_desc_reset(&d);
 }
 
+/* A description cut inside the MEBx password: the error never quotes it. */
+static void
+test_desc_error_hides_password(void **state)
+{
+	static const char *texts[] = {
+		"{\"mebx_password\": \"Zq7P@ssw0rd",
+		"{\"mebx_password\": Zq7P@ssw0rd}",
+		"{\"overrides\": [{\"device\": 1, \"mebx_password\": "
+		    "\"Zq7P@ss\x01\"}]}",
+	};
+	struct amtsim_fleet_desc d;
+	char err[1024];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		amtsim_fleet_desc_init(&d);
+		assert_int_equal(amtsim_fleet_desc_parse(texts[i],
+		    strlen(texts[i]), "f.json", &d, err, sizeof(err)),
+		    AMTP_E_JSON);
+		assert_non_null(strstr(err, "f.json: line 1"));
+		assert_null(strstr(err, "Zq7"));
+		amtsim_fleet_desc_reset(&d);
+	}
+}
+
 static void
 test_desc_file(void **state)
 {
@@ -277,6 +303,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_roots_file, setup,
 		    teardown),
+		cmocka_unit_test(test_desc_error_hides_password),
 		cmocka_unit_test_setup_teardown(test_desc_file, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_create_and_open, setup,
