@@ -291,16 +291,23 @@ store_sqlite_open(struct amtp_store *st, const char *path, char *err,
 	st->ops = &sqlite_ops;
 	if (strcmp(path, ":memory:") != 0) {
 		/* Create the file ourselves so that it (and the -wal and
-		 * -shm files SQLite makes with the same mode) is 0600. */
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd == -1) {
+		 * -shm files SQLite makes with the same mode) is 0600.  Only
+		 * when it is missing (O_EXCL): closing a descriptor of a file
+		 * that this process already has open through another SQLite
+		 * connection would drop that connection's POSIX locks, and a
+		 * second process could then delete the live -wal/-shm. */
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+		if (fd == -1 && errno == EEXIST) {
+			/* exists: SQLite opens it below; nothing to close */
+		} else if (fd == -1) {
 			if (err != NULL)
 				(void)snprintf(err, errlen, "%s: %s", path,
 				    strerror(errno));
 			r = errno == EACCES ? AMTP_E_PERM : AMTP_E_IO;
 			goto fail;
-		}
-		(void)close(fd);
+		} else
+			(void)close(fd);
 	}
 	rc = sqlite3_open_v2(path, &be->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
