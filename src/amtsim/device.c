@@ -8,6 +8,7 @@
  * so a reader only ever sees a whole old file or a whole new one.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -899,6 +900,23 @@ from_json(struct amtsim_device *d, const json_t *o, unsigned index,
 			return AMTP_E_NOMEM;
 	}
 	return 0;
+}
+
+/* jansson's free: wipes the whole block (malloc_usable_size covers what
+ * jansson asked for) before it goes back to malloc. */
+static void
+json_wipe_free(void *p)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+void
+amtsim_json_wipe_on_free(void)
+{
+	json_set_alloc_funcs(malloc, json_wipe_free);
 }
 
 void

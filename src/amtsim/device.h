@@ -231,6 +231,14 @@ int amtsim_device_parse(const struct amtsim_fleet_ctx *ctx, unsigned index,
  * is "<reason> (column C, byte B)".
  */
 void amtsim_json_error(const json_error_t *je, char *dst, size_t dstsz);
+/*
+ * Makes jansson wipe every block it frees (process-wide: jansson's
+ * allocator is global).  The flash JSON of a device holds its OTP and
+ * passwords, and jansson copies every string it is given or parses.
+ * Blocks still come from malloc, so text from json_dumps() may be freed
+ * with free() as before.  amtsim's main calls it before any JSON is made.
+ */
+void amtsim_json_wipe_on_free(void);
 /* Frees d (wiping its secrets).  NULL does nothing. */
 void amtsim_device_free(struct amtsim_device *d);
 

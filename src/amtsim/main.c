@@ -616,6 +616,8 @@ main(int argc, char **argv)
 	unsigned n;
 
 	amtp_log_init("amtsim", AMTP_LOG_INFO, AMTP_LOG_TO_STDERR);
+	/* Flash JSON holds OTPs and passwords: jansson wipes what it frees. */
+	amtsim_json_wipe_on_free();
 	if (argc > 1 && strcmp(argv[1], "hostcmd") == 0)
 		return hostcmd_main(argc - 1, argv + 1);
 	amtsim_fleet_desc_init(&desc);
@@ -684,6 +686,8 @@ main(int argc, char **argv)
 			}
 			free(desc.mebx_password);
 			desc.mebx_password = xstrdup(optarg);
+			/* Out of ps(1) output from now on. */
+			explicit_bzero(optarg, strlen(optarg));
 			creating = 1;
 			break;
 		case 'w':

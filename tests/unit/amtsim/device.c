@@ -327,6 +327,35 @@ test_parse_error_hides_secret(void **state)
 	}
 }
 
+/* jansson frees through a wiping free once amtsim installs it; blocks made
+ * before and after mix freely (json_dumps text is still free()d). */
+static void
+test_json_wipe_on_free(void **state)
+{
+	json_malloc_t m = NULL;
+	json_free_t fr = NULL;
+	json_t *before, *after;
+	char *text;
+
+	(void)state;
+	before = json_pack("{s:s}", "otp", "Zq7SecretOtpValue");
+	assert_non_null(before);
+	amtsim_json_wipe_on_free();
+	json_get_alloc_funcs(&m, &fr);
+	assert_ptr_equal(m, malloc);
+	assert_non_null(fr);
+	assert_ptr_not_equal(fr, free);
+	after = json_pack("{s:s}", "password", "Zq7P@ssw0rd");
+	assert_non_null(after);
+	assert_int_equal(json_object_update(after, before), 0);
+	json_decref(before);
+	text = json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(text,
+	    "{\"otp\":\"Zq7SecretOtpValue\",\"password\":\"Zq7P@ssw0rd\"}");
+	free(text);
+	json_decref(after);
+}
+
 static void
 test_corrupt_flash(void **state)
 {
@@ -595,6 +624,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_flash, setup,
 		    teardown),
 		cmocka_unit_test(test_parse_error_hides_secret),
+		cmocka_unit_test(test_json_wipe_on_free),
 		cmocka_unit_test_setup_teardown(test_atomic_save_leaves_no_temp,
 		    setup, teardown),
 		cmocka_unit_test(test_versions),
