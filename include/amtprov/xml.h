@@ -23,7 +23,8 @@ struct amtp_buf;
 
 /*
  * Parses len bytes (at most maxsize, itself at most AMTP_MAX_SOAP_SIZE) into
- * a new document in *out (free with xmlFreeDoc).  err (may be NULL) gets a
+ * a new document in *out (free with amtp_xml_free_wipe(), or xmlFreeDoc()
+ * when it cannot hold a secret).  err (may be NULL) gets a
  * short reason for a person: "DOCTYPE not allowed", "line 3: ...".
  * 0; AMTP_E_TOOBIG (input, element count or a text over its limit);
  * AMTP_E_DEPTH (nesting over AMTP_MAX_XML_DEPTH); AMTP_E_XML (not
@@ -31,6 +32,15 @@ struct amtp_buf;
  */
 int amtp_xml_parse(const void *data, size_t len, size_t maxsize,
     xmlDocPtr *out, char *err, size_t errlen);
+
+/*
+ * Wipes the text of doc (element text, CDATA and attribute values: a SOAP
+ * body may carry passwords) and frees it.  Strings that libxml2 keeps in
+ * its shared dictionary (names, and some short text) are left alone; so is
+ * the parser's own copy of the input, which libxml2 frees without wiping.
+ * NULL does nothing.
+ */
+void amtp_xml_free_wipe(xmlDocPtr doc);
 
 /* 1 when n is an element with namespace URI ns (NULL: no namespace) and
  * local name local (NULL: any). */

@@ -45,8 +45,10 @@ arena_free(struct amtp_wsman_arena *a)
 
 	if (a == NULL)
 		return;
+	/* Parsed values include passwords (SetAdminAclEntryEx, MEBx). */
 	for (c = a->head; c != NULL; c = n) {
 		n = c->next;
+		explicit_bzero(c, sizeof(*c) + c->cap);
 		free(c);
 	}
 	free(a);
@@ -546,8 +548,7 @@ amtp_wsman_request_parse(const void *xml, size_t len,
 	r = 0;
  out:
 	amtp_wsman_request_free(q);
-	if (doc != NULL)
-		xmlFreeDoc(doc);
+	amtp_xml_free_wipe(doc);
 	return r;
 }
 
@@ -763,8 +764,7 @@ amtp_wsman_response_parse(const void *xml, size_t len,
 	p = NULL;
  out:
 	amtp_wsman_response_free(p);
-	if (doc != NULL)
-		xmlFreeDoc(doc);
+	amtp_xml_free_wipe(doc);
 	return r;
 }
 

@@ -242,13 +242,53 @@ amtp_xml_parse(const void *data, size_t len, size_t maxsize, xmlDocPtr *out,
 	doc = NULL;
 	r = 0;
  out:
-	if (doc != NULL)
-		xmlFreeDoc(doc);
+	amtp_xml_free_wipe(doc);
 	if (ctxt != NULL) {
 		ctxt->_private = NULL;
 		xmlFreeParserCtxt(ctxt);
 	}
 	return r;
+}
+
+/* Wipes the content of a text-like node when the document owns it. */
+static void
+wipe_content(xmlDocPtr doc, xmlNode *n)
+{
+	if ((n->type != XML_TEXT_NODE && n->type != XML_CDATA_SECTION_NODE) ||
+	    n->content == NULL ||
+	    n->content == (xmlChar *)&n->properties ||	/* XML_PARSE_COMPACT */
+	    (doc->dict != NULL && xmlDictOwns(doc->dict, n->content) == 1))
+		return;
+	explicit_bzero(n->content, strlen((const char *)n->content));
+}
+
+void
+amtp_xml_free_wipe(xmlDocPtr doc)
+{
+	xmlNode *n, *c;
+	xmlAttr *a;
+
+	if (doc == NULL)
+		return;
+	/* The same walk as check_tree: no recursion. */
+	n = doc->children;
+	while (n != NULL) {
+		wipe_content(doc, n);
+		if (n->type == XML_ELEMENT_NODE) {
+			for (a = n->properties; a != NULL; a = a->next)
+				for (c = a->children; c != NULL; c = c->next)
+					wipe_content(doc, c);
+			if (n->children != NULL) {
+				n = n->children;
+				continue;
+			}
+		}
+		while (n != NULL && n->next == NULL)
+			n = n->parent != (xmlNode *)doc ? n->parent : NULL;
+		if (n != NULL)
+			n = n->next;
+	}
+	xmlFreeDoc(doc);
 }
 
 int

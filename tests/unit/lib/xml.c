@@ -10,7 +10,10 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
+
+#include <libxml/xmlmemory.h>
 
 #include "amtprov/buf.h"
 #include "amtprov/err.h"
@@ -291,10 +294,63 @@ test_quiet(void **state)
 	assert_int_equal(end, 0);
 }
 
+/* libxml2's free, watched: counts blocks freed while `watching` that still
+ * hold the marker. */
+#define MARKER	"Zq7Secret"
+static int watching, unwiped;
+
+static void
+watch_free(void *p)
+{
+	if (p != NULL && watching &&
+	    memmem(p, malloc_usable_size(p), MARKER, strlen(MARKER)) != NULL)
+		unwiped++;
+	free(p);
+}
+
+/* A document's text, CDATA and attribute values are wiped before libxml2
+ * frees them (review 2026-11-28: SOAP bodies carry passwords). */
+static void
+test_free_wipe(void **state)
+{
+	static const char *docs[] = {
+		"<a><b>" MARKER "-text</b><c x=\"" MARKER "-attr\"/></a>",
+		"<a><![CDATA[" MARKER "-cdata]]></a>",
+		"<a>" MARKER "&amp;more<b/>tail " MARKER "</a>",
+	};
+	xmlDocPtr doc;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		assert_int_equal(amtp_xml_parse(docs[i], strlen(docs[i]),
+		    AMTP_MAX_SOAP_SIZE, &doc, NULL, 0), 0);
+		/* Plain xmlFreeDoc would leave the marker: check that the
+		 * watch sees it, on a copy. */
+		if (i == 0) {
+			xmlDocPtr copy = xmlCopyDoc(doc, 1);
+
+			assert_non_null(copy);
+			unwiped = 0;
+			watching = 1;
+			xmlFreeDoc(copy);
+			watching = 0;
+			assert_true(unwiped > 0);
+		}
+		unwiped = 0;
+		watching = 1;
+		amtp_xml_free_wipe(doc);
+		watching = 0;
+		assert_int_equal(unwiped, 0);
+	}
+	amtp_xml_free_wipe(NULL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_free_wipe),
 		cmocka_unit_test(test_hostile_fixtures),
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_size_limits),
@@ -304,5 +360,8 @@ main(void)
 		cmocka_unit_test(test_quiet),
 	};
 
+	/* Before libxml2 allocates anything. */
+	if (xmlMemSetup(watch_free, malloc, realloc, strdup) != 0)
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
