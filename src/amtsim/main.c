@@ -48,6 +48,7 @@ usage(void)
 	    "              [--create-only] [--no-fsync]\n"
 	    "              [--provisioning-period SECONDS] [--quiet] [-v]\n"
 	    "              [--no-network] [--faults SPEC] [--keypool N]\n"
+	    "              [--preauth-timeout MS]\n"
 	    "       amtsim --state DIR --show N [--json] [--secrets]\n"
 	    "       amtsim hostcmd URI COMMAND [ARG] [--json] "
 	    "[--timeout MS] [--otp-nul]\n"
@@ -594,6 +595,7 @@ main(int argc, char **argv)
 		{ "no-network", no_argument, NULL, 'N' },
 		{ "faults", required_argument, NULL, 'X' },
 		{ "keypool", required_argument, NULL, 'K' },
+		{ "preauth-timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -750,6 +752,14 @@ main(int argc, char **argv)
 				fprintf(stderr, "amtsim: --faults: %s\n", err);
 				goto out;
 			}
+			break;
+		case 'T':
+			if (amtp_parse_int(optarg, 100, 3600000, &v) != 0) {
+				fprintf(stderr, "amtsim: --preauth-timeout: "
+				    "100..3600000 ms\n");
+				goto out;
+			}
+			nopts.preauth_ms = (uint32_t)v;
 			break;
 		case 'K':
 			if (amtp_parse_int(optarg, 0, AMTP_SIM_NET_KEYPOOL_MAX,

@@ -141,6 +141,13 @@ simnet_faults_latency(struct amtsim_net *net)
 }
 
 int
+simnet_can_delay(const struct amtsim_net_faults *f)
+{
+	return f->latency_min_ms > 0 || f->latency_max_ms > 0 ||
+	    f->keygen_ms > 0 || f->fail_timeout;
+}
+
+int
 simnet_faults_match(const char *pattern, const char *call)
 {
 	if (pattern == NULL || call == NULL)

@@ -129,24 +129,16 @@ send_challenge(struct simnet_req *q, int stale)
 	return ok;
 }
 
+/* The setup-session HA1s, from the realm and the MEBx password now (two
+ * MD5s: cheaper than keeping them in step with SetMEBxPassword). */
 static void
 setup_ha1s(struct simnet_dev *sd)
 {
 	struct amtsim_device *d = sd->d;
 
-	if (sd->ha1_for_mebx[0] == '\0' && sd->ha1_empty[0] == 0 &&
-	    sd->ha1_empty[1] == 0)
-		(void)amtp_digest_ha1_raw("admin", d->realm, "", 0,
-		    sd->ha1_empty);
-	if (strcmp(sd->ha1_for_mebx, d->mebx_password) != 0 ||
-	    sd->ha1_for_mebx[0] == '\0') {
-		(void)amtp_digest_ha1_raw("admin", d->realm, d->mebx_password,
-		    strlen(d->mebx_password), sd->ha1_mebx);
-		(void)amtp_strlcpy(sd->ha1_for_mebx, d->mebx_password,
-		    sizeof(sd->ha1_for_mebx));
-	}
-	/* ha1_empty is recomputed each time it would be zero; cheap. */
 	(void)amtp_digest_ha1_raw("admin", d->realm, "", 0, sd->ha1_empty);
+	(void)amtp_digest_ha1_raw("admin", d->realm, d->mebx_password,
+	    strlen(d->mebx_password), sd->ha1_mebx);
 }
 
 /* Tries one HA1: 0 when it authenticates, else the verify error. */
@@ -331,7 +323,9 @@ simnet_http_resume_all(struct simnet_daemon *dm)
 static int
 defer(struct simnet_req *q, uint64_t ms)
 {
-	if (q->dm->sd->net == NULL || (q->timer == NULL && (q->timer =
+	if (q->dm->sd->net == NULL ||
+	    !simnet_can_delay(&q->dm->sd->net->opts.faults) ||
+	    (q->timer == NULL && (q->timer =
 	    amtsim_timer_new(q->dm->sd->net->loop, resume_cb, q)) == NULL))
 		return 0;
 	MHD_suspend_connection(q->mc);

@@ -219,7 +219,11 @@ daemon_start(struct simnet_dev *sd, struct simnet_daemon *dm, int tls)
 	}
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-	flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	/* Delayed answers (fault knobs) need suspend/resume, which costs
+	 * an eventfd per daemon: only when a knob can delay. */
+	if (simnet_can_delay(&net->opts.faults))
+		flags |= MHD_ALLOW_SUSPEND_RESUME;
 	if (tls)
 		flags |= MHD_USE_TLS;
 	dm->mhd = MHD_start_daemon(flags, 0, accept_cb, dm, access_shim, dm,
@@ -361,7 +365,6 @@ simnet_dev_free(struct simnet_dev *sd)
 	simnet_ws_free(sd);
 	explicit_bzero(sd->ha1_empty, sizeof(sd->ha1_empty));
 	explicit_bzero(sd->ha1_mebx, sizeof(sd->ha1_mebx));
-	explicit_bzero(sd->ha1_for_mebx, sizeof(sd->ha1_for_mebx));
 	sd->d->net = NULL;
 	free(sd);
 }
@@ -402,7 +405,8 @@ sweep_cb(struct amtsim_loop *loop, struct amtsim_timer *t, void *arg)
 	 * it on its next run). */
 	for (c = net->preauth; c != NULL; c = n) {
 		n = c->next;
-		if (now - c->started < AMTP_SIM_NET_PREAUTH_TIME_MS)
+		if (now - c->started < (net->opts.preauth_ms > 0 ?
+		    net->opts.preauth_ms : AMTP_SIM_NET_PREAUTH_TIME_MS))
 			continue;
 		log_debug("dev %u: connection timed out before "
 		    "authentication", c->sd->d->index);

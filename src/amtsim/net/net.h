@@ -51,6 +51,7 @@ struct amtsim_net_opts {
 	uint16_t		 tls_port;	/* 0: 16993 */
 	const char		*state_dir;	/* fleet-wide self-signed key */
 	unsigned		 keypool;	/* RSA keys kept ready */
+	uint32_t		 preauth_ms;	/* 0: AMTP_SIM_NET_PREAUTH_TIME_MS */
 	struct amtsim_net_faults faults;
 };
 

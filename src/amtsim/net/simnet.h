@@ -80,10 +80,8 @@ struct simnet_dev {
 	int			 have_prov;
 	int			 prov_handle;	/* certificate in use, -1 */
 	/* Digest: HA1s of the setup-session passwords (admin + "" and
-	 * admin + MEBx password), recomputed when the MEBx password
-	 * changes. */
+	 * admin + MEBx password), computed per request. */
 	uint8_t			 ha1_empty[16], ha1_mebx[16];
-	char			 ha1_for_mebx[AMTP_AMT_PASSWORD_MAX + 1];
 	struct simnet_enum	 enums[AMTP_SIM_NET_ENUMS_MAX];
 	uint32_t		 enum_counter;
 	uint64_t		 msg_counter;
@@ -400,6 +398,8 @@ int simnet_accept_non_secure(struct amtsim_device *d);
 int simnet_faults_for(const struct amtsim_net_faults *f, unsigned index);
 /* Response delay to add now (latency knob). */
 uint32_t simnet_faults_latency(struct amtsim_net *net);
+/* 1 when a knob can delay an answer (daemons then allow suspend). */
+int simnet_can_delay(const struct amtsim_net_faults *f);
 /* 1 when call matches pattern ("*" or exact). */
 int simnet_faults_match(const char *pattern, const char *call);
 

@@ -105,6 +105,8 @@ prop_text(struct simnet_ctx *x, const struct simnet_prop *p,
 {
 	const json_t *v;
 
+	if (p == NULL)
+		return NULL;
 	if (p->get != NULL)
 		return p->get(x, inst);
 	v = json_object_get(inst, p->name);
