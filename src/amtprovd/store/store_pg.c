@@ -450,6 +450,7 @@ store_pg_open(struct amtp_store *st, const char *uri, char *err,
 	}
 	return 0;
  fail:
+	explicit_bzero(conninfo, sizeof(conninfo));	/* a bad URI too */
 	pg_close(st);
 	st->ops = NULL;
 	return r;
