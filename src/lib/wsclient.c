@@ -306,6 +306,16 @@ amtp_wsclient_dev_new(struct amtp_wsclient *c, const char *url,
 	return r;
 }
 
+/* Wipes the strings of a header list (the Authorization line) before
+ * curl frees it. */
+static void
+wipe_slist(struct curl_slist *l)
+{
+	for (; l != NULL; l = l->next)
+		if (l->data != NULL)
+			explicit_bzero(l->data, strlen(l->data));
+}
+
 static void
 end_request(struct amtp_wsclient_dev *d)
 {
@@ -317,9 +327,13 @@ end_request(struct amtp_wsclient_dev *d)
 		d->busy = 0;
 		d->c->active--;
 	}
+	/* The body may carry passwords (SetAdminAclEntryEx, MEBx). */
+	if (d->body != NULL)
+		explicit_bzero(d->body, d->blen);
 	free(d->body);
 	d->body = NULL;
 	d->blen = 0;
+	wipe_slist(d->hdrs);
 	curl_slist_free_all(d->hdrs);
 	d->hdrs = NULL;
 }
@@ -425,6 +439,7 @@ dev_send(struct amtp_wsclient_dev *d)
 	d->st.sends++;
 	r = 0;
  out:
+	wipe_slist(h);
 	curl_slist_free_all(h);
 	amtp_buf_free(auth);	/* wipes the header text */
 	return r;
