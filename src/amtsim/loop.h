@@ -28,7 +28,9 @@ typedef void (*amtsim_prepare_cb)(struct amtsim_loop *loop, void *arg);
 
 /* A new loop.  0, AMTP_E_NOMEM or AMTP_E_IO. */
 int amtsim_loop_new(struct amtsim_loop **out);
-/* Frees the loop (not the fds registered in it; timers are freed). */
+/* Frees the loop: not the fds registered in it, and not its timers (those
+ * still armed are disarmed; their owners free them with
+ * amtsim_timer_free(), which is then safe, but must not arm them again). */
 void amtsim_loop_free(struct amtsim_loop *loop);
 
 /* Watches fd for events (EPOLLIN, EPOLLOUT...).  One registration per fd:
