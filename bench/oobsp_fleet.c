@@ -6,9 +6,10 @@
  *   oobsp_fleet init DIR DOMAIN
  *	a site in DIR: master key, site CA, lab provisioning chain; prints
  *	the lab root's SHA-256 (amtsim --trust-root DIR/lab-root.sha256)
- *   oobsp_fleet enqueue DIR DOMAIN N ADDR1 OTPPREFIX
- *	N devices pc1..pcN at ADDR1, ADDR1+1, ... whose agents reported the
- *	OTP OTPPREFIX<i> (its SHA-256), each with a queued provisioning job
+ *   oobsp_fleet enqueue DIR DOMAIN N ADDR1 OTPPREFIX [FIRST]
+ *	N devices pcF..pc(F+N-1) (F = FIRST, default 1) at ADDR1, ADDR1+1,
+ *	... whose agents reported the OTP OTPPREFIX<i> (its SHA-256), each
+ *	with a queued provisioning job
  *   oobsp_fleet serve DIR [WORKERS]
  *	runs the engine (real transport: TLS, Digest, wsclient) until no job
  *	is queued or running; prints devices/s and CPU ms per device
@@ -111,7 +112,7 @@ next_addr(const char *a0, int i, char *out, size_t outsz)
 
 static int
 cmd_enqueue(const char *dir, const char *domain, int n, const char *a0,
-    const char *prefix)
+    const char *prefix, int first)
 {
 	struct amtp_master_key *mk = NULL;
 	struct amtp_store *st = NULL;
@@ -124,12 +125,12 @@ cmd_enqueue(const char *dir, const char *domain, int n, const char *a0,
 
 	if (open_site(dir, &mk, &st) != 0)
 		goto out;
-	for (i = 1; i <= n; i++) {
+	for (i = first; i < first + n; i++) {
 		snprintf(uuid, sizeof(uuid), "00000000-0000-4000-8000-%012d",
 		    i);
 		snprintf(host, sizeof(host), "pc%d", i);
 		snprintf(fqdn, sizeof(fqdn), "pc%d.%s", i, domain);
-		if (next_addr(a0, i - 1, addr, sizeof(addr)) != 0)
+		if (next_addr(a0, i - first, addr, sizeof(addr)) != 0)
 			goto out;
 		snprintf(otp, sizeof(otp), "%s%d", prefix, i);
 		if (EVP_Digest(otp, strlen(otp), md, &mdlen, EVP_sha256(),
@@ -363,16 +364,18 @@ cmd_password(const char *dir, const char *dev)
 int
 main(int argc, char *argv[])
 {
-	long long n, w = 16;
+	long long n, w = 16, first = 1;
 
 	amtp_log_init("oobsp_fleet", getenv("OOBSP_DEBUG") != NULL ?
 	    AMTP_LOG_DEBUG : AMTP_LOG_WARN, AMTP_LOG_TO_STDERR |
 	    AMTP_LOG_WITH_TIME);
 	if (argc == 4 && strcmp(argv[1], "init") == 0)
 		return cmd_init(argv[2], argv[3]);
-	if (argc == 7 && strcmp(argv[1], "enqueue") == 0 &&
-	    amtp_parse_int(argv[4], 1, 65535, &n) == 0)
-		return cmd_enqueue(argv[2], argv[3], (int)n, argv[5], argv[6]);
+	if ((argc == 7 || argc == 8) && strcmp(argv[1], "enqueue") == 0 &&
+	    amtp_parse_int(argv[4], 1, 65535, &n) == 0 &&
+	    (argc == 7 || amtp_parse_int(argv[7], 1, 65535, &first) == 0))
+		return cmd_enqueue(argv[2], argv[3], (int)n, argv[5], argv[6],
+		    (int)first);
 	if ((argc == 3 || argc == 4) && strcmp(argv[1], "serve") == 0 &&
 	    (argc == 3 || amtp_parse_int(argv[3], 1, 4096, &w) == 0))
 		return cmd_serve(argv[2], (int)w);
@@ -381,7 +384,7 @@ main(int argc, char *argv[])
 	if (argc == 4 && strcmp(argv[1], "password") == 0)
 		return cmd_password(argv[2], argv[3]);
 	fprintf(stderr, "usage: oobsp_fleet init DIR DOMAIN | enqueue DIR "
-	    "DOMAIN N ADDR1 OTPPREFIX | serve DIR [WORKERS] | status DIR | "
+	    "DOMAIN N ADDR1 OTPPREFIX [FIRST] | serve DIR [WORKERS] | status DIR | "
 	    "password DIR DEVICE-ID\n");
 	return 2;
 }

@@ -125,11 +125,12 @@ job_reply(void *arg, const struct oobsp_reply *rep)
 		    err, sizeof(err));
 		if (r == AMTP_E_SOAP_FAULT)
 			j->rstatus = AMTP_E_SOAP_FAULT;
-		else if (r != 0) {
+		else if (r != 0 && rep->status == 0) {
 			j->rstatus = r;
 			snprintf(j->rdetail, sizeof(j->rdetail),
 			    "unreadable reply: %s", err);
 		}
+		/* an error page that is not SOAP keeps its HTTP status */
 	}
 	if (j->state == OOBSP_JS_WAITING)
 		j->state = OOBSP_JS_RUNNABLE;
@@ -296,6 +297,14 @@ oobsp_reply_ok(struct oobsp_job *j, const char *cls, const char *method)
 		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_SOAP_FAULT,
 		    "%s.%s: fault %s", cls, what, fault);
 	}
+	if (j->rstatus == AMTP_E_AUTH)
+		/* the session authenticated before: a replayed nonce count
+		 * (a request resent after a reset) or a device that forgot
+		 * its nonces.  Retried on a fresh connection; the connect
+		 * step of the next attempt decides if it persists. */
+		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, j->rstatus,
+		    "%s.%s: Digest refused on an authenticated session", cls,
+		    what);
 	if (j->rstatus != 0) {
 		if (j->rstatus == AMTP_E_HTTP)
 			return oobsp_fail(j, is_transient(j->rstatus,
@@ -328,6 +337,24 @@ oobsp_reply_ok(struct oobsp_job *j, const char *cls, const char *method)
 /* Device sessions                                                      */
 /* ------------------------------------------------------------------ */
 
+int
+oobsp_reconnect(struct oobsp_job *j)
+{
+	struct amtp_secret *pw = NULL;
+	char user[sizeof(j->sess_user)], pin[sizeof(j->sess_pin)];
+	int client = j->sess_client, r;
+
+	if (j->sess_pw == NULL)
+		return AMTP_E_STATE;
+	if ((r = amtp_secret_dup(j->sess_pw, &pw)) != 0)
+		return r;
+	amtp_strlcpy(user, j->sess_user, sizeof(user));
+	amtp_strlcpy(pin, j->sess_pin, sizeof(pin));
+	r = oobsp_connect(j, user, pw, pin[0] != '\0' ? pin : NULL, client);
+	amtp_secret_free(pw);
+	return r;
+}
+
 void
 oobsp_disconnect(struct oobsp_job *j)
 {
@@ -337,6 +364,8 @@ oobsp_disconnect(struct oobsp_job *j)
 	amtp_secret_free(j->sess_pw);
 	j->sess_pw = NULL;
 	j->sess_user[0] = '\0';
+	j->sess_pin[0] = '\0';
+	j->sess_client = 0;
 }
 
 int
@@ -370,6 +399,11 @@ oobsp_connect(struct oobsp_job *j, const char *user,
 	if ((r = amtp_secret_dup(pw, &j->sess_pw)) != 0)
 		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r, "out of memory");
 	amtp_strlcpy(j->sess_user, user, sizeof(j->sess_user));
+	if (pin != NULL && amtp_strlcpy(j->sess_pin, pin, sizeof(j->sess_pin)) >=
+	    sizeof(j->sess_pin))
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_TOOBIG,
+		    "too many certificate pins");
+	j->sess_client = client;
 	if ((r = e->tr->ops->open(e->tr, &tg, &j->conn)) != 0) {
 		j->conn = NULL;
 		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
@@ -682,6 +716,13 @@ job_advance(struct oobsp_job *j)
 			amtp_strlcpy(j->detail, why, sizeof(j->detail));
 			if (step_end(j, AMTP_STEP_FAILED) != 0)
 				return;
+			/* the request may have reached the device (and used a
+			 * Digest nonce count): start the retry on a fresh
+			 * connection with a fresh Digest state */
+			if (j->conn != NULL && oobsp_reconnect(j) != 0) {
+				job_requeue(j, "cannot reopen the connection");
+				return;
+			}
 			j->pc = 0;
 			j->state = OOBSP_JS_SLEEPING;
 			j->wake_ms = now_ms() + backoff;

@@ -57,6 +57,9 @@
 /* Largest reply body the transport keeps (AMTP_MAX_SOAP_SIZE is what the
  * parser takes). */
 #define OOBSP_REPLY_MAX			AMTP_MAX_SOAP_SIZE
+/* Certificate pins of one connection: up to 4 "sha256//<44 base64>" and
+ * separators. */
+#define OOBSP_PINS_MAX			256
 /* Jobs between two claims of a service point that found nothing (ms). */
 #define OOBSP_IDLE_CLAIM_MS		500
 

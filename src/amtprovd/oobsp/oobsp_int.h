@@ -93,6 +93,8 @@ struct oobsp_job {
 	char				 cand_name[AMTP_CONF_NAME_MAX + 16];
 	struct amtp_secret		*sess_pw;	/* what the session uses */
 	char				 sess_user[33];
+	char				 sess_pin[OOBSP_PINS_MAX];	/* "" none */
+	int				 sess_client;	/* presents the chain */
 
 	/* escrow: the versions this job knows (0 none) */
 	int				 admin_pending_v;
@@ -163,6 +165,8 @@ void oobsp_detail(struct oobsp_job *j, const char *fmt, ...)
 int oobsp_connect(struct oobsp_job *j, const char *user,
     const struct amtp_secret *pw, const char *pin, int client);
 void oobsp_disconnect(struct oobsp_job *j);
+/* The same connection again (user, password, pin, chain), fresh. */
+int oobsp_reconnect(struct oobsp_job *j);
 
 /* steps_*.c: the step functions */
 int oobsp_step_connect(struct oobsp_job *j);

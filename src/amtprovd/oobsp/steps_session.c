@@ -651,7 +651,7 @@ int
 oobsp_step_verify(struct oobsp_job *j)
 {
 	struct amtp_secret *pw = NULL;
-	char pins[600], serial[AMTP_STORE_SERIAL_MAX + 1];
+	char pins[OOBSP_PINS_MAX], serial[AMTP_STORE_SERIAL_MAX + 1];
 	int r, v = 0;
 
 	switch (j->pc) {
