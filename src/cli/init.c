@@ -346,7 +346,7 @@ server_cert(const struct init_opts *o, const char *dir,
 	    (r = pathf(path, sizeof(path), dir, "site.crt")) != 0 ||
 	    (r = write_excl(path, amtp_buf_ptr(pem), amtp_buf_len(pem),
 	    0644)) != 0) {
-		snprintf(err, errlen, "%s/site.crt: %s", dir,
+		snprintf(err, errlen, "%.512s/site.crt: %s", dir,
 		    amtp_strerror(r));
 		goto out;
 	}
@@ -357,7 +357,7 @@ server_cert(const struct init_opts *o, const char *dir,
 		goto out;
 	if ((r = pathf(path, sizeof(path), dir, "site.key")) != 0 ||
 	    (r = write_excl(path, kp, (size_t)kl, 0600)) != 0) {
-		snprintf(err, errlen, "%s/site.key: %s", dir,
+		snprintf(err, errlen, "%.512s/site.key: %s", dir,
 		    amtp_strerror(r));
 		goto out;
 	}
@@ -401,12 +401,12 @@ provisioning(const struct init_opts *o, const char *dir,
 		goto out;
 	if ((r = pathf(path, sizeof(path), dir, "prov-root.sha256")) != 0 ||
 	    (r = amtp_buf_load_file(path, 256, &b)) != 0) {
-		snprintf(err, errlen, "%s: %s", path, amtp_strerror(r));
+		snprintf(err, errlen, "%.512s: %s", path, amtp_strerror(r));
 		goto out;
 	}
 	n = strspn(amtp_buf_str(b), "0123456789abcdef");
 	if (n != 64) {
-		snprintf(err, errlen, "%s: not a SHA-256", path);
+		snprintf(err, errlen, "%.512s: not a SHA-256", path);
 		r = AMTP_E_PARSE;
 		goto out;
 	}
@@ -453,11 +453,11 @@ do_init(const struct init_opts *o, struct init_result *res, char *err,
 		return AMTP_E_INVAL;
 	}
 	if (mkdir_parents(o->dir) != 0) {
-		snprintf(err, errlen, "%s: %s", o->dir, strerror(errno));
+		snprintf(err, errlen, "%.512s: %s", o->dir, strerror(errno));
 		return AMTP_E_IO;
 	}
 	if (realpath(o->dir, res->dir) == NULL) {
-		snprintf(err, errlen, "%s: %s", o->dir, strerror(errno));
+		snprintf(err, errlen, "%.512s: %s", o->dir, strerror(errno));
 		return AMTP_E_IO;
 	}
 	dir = res->dir;
@@ -466,11 +466,11 @@ do_init(const struct init_opts *o, struct init_result *res, char *err,
 	    pathf(enrol, sizeof(enrol), dir, "enrol.secret") != 0 ||
 	    pathf(crt, sizeof(crt), dir, "site.crt") != 0 ||
 	    pathf(key, sizeof(key), dir, "site.key") != 0) {
-		snprintf(err, errlen, "%s: path too long", dir);
+		snprintf(err, errlen, "%.512s: path too long", dir);
 		return AMTP_E_TOOBIG;
 	}
 	if (stat(path, &sb) == 0 || stat(mkpath, &sb) == 0) {
-		snprintf(err, errlen, "%s: a site is there already (init never "
+		snprintf(err, errlen, "%.512s: a site is there already (init never "
 		    "overwrites one; use another directory)", dir);
 		return AMTP_E_EXISTS;
 	}
@@ -496,7 +496,7 @@ do_init(const struct init_opts *o, struct init_result *res, char *err,
 	if ((r = site_auth_token_random(secret, sizeof(secret))) != 0)
 		goto out;
 	if ((r = write_excl(enrol, secret, strlen(secret), 0600)) != 0) {
-		snprintf(err, errlen, "%s: %s", enrol, amtp_strerror(r));
+		snprintf(err, errlen, "%.512s: %s", enrol, amtp_strerror(r));
 		goto out;
 	}
 	/* 3: site CA */
@@ -525,7 +525,7 @@ do_init(const struct init_opts *o, struct init_result *res, char *err,
 	}
 	if ((r = pathf(path, sizeof(path), dir, "admin.token")) != 0 ||
 	    (r = write_excl(path, res->token, strlen(res->token), 0600)) != 0) {
-		snprintf(err, errlen, "%s/admin.token: %s", dir,
+		snprintf(err, errlen, "%.512s/admin.token: %s", dir,
 		    amtp_strerror(r));
 		goto out;
 	}
@@ -540,7 +540,7 @@ do_init(const struct init_opts *o, struct init_result *res, char *err,
 	if ((r = pathf(path, sizeof(path), dir, "amtprovd.conf")) != 0 ||
 	    (r = write_excl(path, amtp_buf_ptr(conf), amtp_buf_len(conf),
 	    0644)) != 0) {
-		snprintf(err, errlen, "%s/amtprovd.conf: %s", dir,
+		snprintf(err, errlen, "%.512s/amtprovd.conf: %s", dir,
 		    amtp_strerror(r));
 		goto out;
 	}
@@ -550,7 +550,7 @@ do_init(const struct init_opts *o, struct init_result *res, char *err,
 	amtp_strlcpy(cfg.token_file, "admin.token", sizeof(cfg.token_file));
 	if ((r = pathf(path, sizeof(path), dir, "amtprov.conf")) != 0 ||
 	    (r = cli_cfg_write(path, &cfg)) != 0) {
-		snprintf(err, errlen, "%s/amtprov.conf: %s", dir,
+		snprintf(err, errlen, "%.512s/amtprov.conf: %s", dir,
 		    amtp_strerror(r));
 		goto out;
 	}

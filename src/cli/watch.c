@@ -55,8 +55,7 @@ static volatile sig_atomic_t interrupted;
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	interrupted = 1;
+	interrupted = sig;
 }
 
 /*
@@ -151,7 +150,7 @@ static void
 progress_line(const struct counts *k, long long expect, double secs,
     double rate, char *dst, size_t dstsz)
 {
-	char bar[BAR_WIDTH + 3], el[16];
+	char bar[BAR_WIDTH + 3], el[48];
 	long long target, finished;
 
 	finished = k->js[JS_DONE] + k->js[JS_FAILED] + k->js[JS_CANCELLED];
@@ -176,7 +175,7 @@ print_summary(struct cli_client *c, const struct counts *k, double secs,
     int json)
 {
 	struct cli_answer a;
-	char path[CLI_REQPATH_MAX], err[512], el[16], root[65] = "";
+	char path[CLI_REQPATH_MAX], err[512], el[48], root[65] = "";
 	char why[1024], clean[1024];
 	json_t *failed = NULL, *o = NULL, *st = NULL, *js = NULL, *fl = NULL;
 	const json_t *j, *d;
@@ -425,13 +424,24 @@ cli_watch(struct cli_client *c, int argc, char *argv[])
 		printf("watch: timed out after %llds with %lld job(s) queued "
 		    "or running\n", timeout, k.js[JS_QUEUED] +
 		    k.js[JS_RUNNING]);
-	if (interrupted && !json)
-		printf("watch: interrupted\n");
+	if (interrupted) {
+		/*
+		 * Ctrl-C: no summary (the site may be stopping too).  End by
+		 * the signal itself, so that a calling shell script sees it
+		 * (bash acts on SIGINT only when its child died of it).
+		 */
+		if (!json)
+			printf("watch: interrupted\n");
+		fflush(stdout);
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+		signal((int)interrupted, SIG_DFL);
+		raise((int)interrupted);
+		return 130;
+	}
 	if ((status = print_summary(c, &k, now_mono() - t0, json)) != 0)
 		goto out;
-	if (interrupted)
-		status = 130;
-	else if (!ended || k.js[JS_FAILED] > 0)
+	if (!ended || k.js[JS_FAILED] > 0)
 		status = CLI_EXIT_INCOMPLETE;
 	else
 		status = CLI_EXIT_OK;
