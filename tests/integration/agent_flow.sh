@@ -101,9 +101,10 @@ done
 U=https://127.0.0.1:$PORT
 
 # --- the fleet: 1 and 4 PRE wired, 2 PRE with wireless, 3 already POST ---
-# (own loopback addresses per mode: an activated device's network side
-# listens on ADDR:16992/16993, and other tests' fleets may run meanwhile)
-[ "$MODE" = umockdev ] && NET=127.20.9 || NET=127.20.8
+# (own loopback addresses per run: a device's network side listens on
+# ADDR:16992/16993 once active, and other fleets may run meanwhile)
+[ "$MODE" = umockdev ] && NET=127.22 || NET=127.21
+NET=$NET.$((RANDOM % 250 + 1))
 "$AMTSIM" --state "$T/sim" --devices 4 --address $NET.1 \
 	--dns-suffix fleet.example.test --wireless-every 2 --create-only \
 	> "$T/sim.log" 2>&1 || { echo "FAIL: amtsim create"; cat "$T/sim.log"; exit 1; }
@@ -231,6 +232,17 @@ else
 fi
 [ "$rc" = 5 ] && [ "$(j 4 .error.code)" = mei_missing ] && ok "missing MEI device: exit 5, mei_missing" \
 	|| fail "missing MEI: rc $rc: $(cat "$T/out.4" "$T/err.4")"
+# with an identity that does not need AMT (DMI or a flag) it is reported
+Y=4c4c4544-0000-1111-8888-0000000000d1
+if [ "$MODE" = umockdev ]; then
+	rc=$(agent 6 --json --mei /dev/mei1 --smbios-uuid $Y)
+else
+	rc=$(agent 6 --json --mei "unix:$T/sim/0099.mei" --smbios-uuid $Y)
+fi
+[ "$rc" = 5 ] && [ "$(sqlite3 "$T/site.db" "SELECT status FROM devices WHERE uuid = '$Y'")" = "not supported" ] \
+	&& sqlite3 "$T/site.db" "SELECT status_reason FROM devices WHERE uuid = '$Y'" | grep -q 'no MEI device' \
+	&& ok "missing MEI device reported as not supported, with the reason" \
+	|| fail "missing MEI not reported: rc $rc: $(cat "$T/out.6")"
 
 # --- 6b. AMT disabled: the MEI device refuses the AMTHI client ---
 X=4c4c4544-0000-1111-8888-0000000000d0
