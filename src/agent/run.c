@@ -118,7 +118,10 @@ identity(struct run *x)
 {
 	struct agent_report *rep = x->rep;
 	char host[AMTP_DNS_NAME_MAX + 2], *dot;
-	int r;
+	int r, sim;
+
+	sim = strncmp(x->o->mei_uri, AMTP_MEI_UNIX_PREFIX,
+	    strlen(AMTP_MEI_UNIX_PREFIX)) == 0;
 
 	if (x->o->smbios_uuid[0] != '\0') {
 		if (!agent_is_uuid(x->o->smbios_uuid))
@@ -128,14 +131,19 @@ identity(struct run *x)
 		amtp_strlcpy(rep->smbios_uuid, x->o->smbios_uuid,
 		    sizeof(rep->smbios_uuid));
 		rep->uuid_source = "flag";
-	} else if (agent_read_dmi_uuid(x->o->dmi_uuid_path,
+	} else if (!sim && agent_read_dmi_uuid(x->o->dmi_uuid_path,
 	    rep->smbios_uuid) == 0)
 		rep->uuid_source = "dmi";
 	else {
-		/* DMI unreadable (not root, or a simulated computer): the
-		 * firmware's UUID is the same SMBIOS UUID on real hardware */
-		log_info("%s: no SMBIOS UUID there; asking AMT (GetUUID)",
-		    x->o->dmi_uuid_path);
+		/*
+		 * DMI unreadable (not root), or a simulated computer (unix:),
+		 * whose DMI would be the host's, the same for every simulated
+		 * device: the firmware's UUID is the SMBIOS UUID on real
+		 * hardware, and the simulated computer's own in amtsim.
+		 */
+		if (!sim)
+			log_info("%s: no SMBIOS UUID there; asking AMT "
+			    "(GetUUID)", x->o->dmi_uuid_path);
 		if ((r = mei_open(x)) != 0 ||
 		    (r = agent_amt_uuid(x->mei, rep->smbios_uuid,
 		    &rep->err)) != 0) {
