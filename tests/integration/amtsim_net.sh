@@ -117,6 +117,14 @@ for chain in good good-ou; do
 done
 grep -q "setup session from 127.0.0.1 accepted" "$T/log" || fail "accepted"
 
+# TLS 1.2 with the RSA key-exchange AES suites older AMT clients offer.
+for c in AES128-SHA AES256-SHA AES128-SHA256 AES256-SHA256 AES128-GCM-SHA256; do
+	out=$(echo | timeout 10 openssl s_client -tls1_2 -cipher "$c" \
+	    -connect "$NET.1:16993" -cert "$T/good.leaf" -key "$F/leaf.key" \
+	    -cert_chain "$T/good.rest" 2>&1)
+	echo "$out" | grep -q "Cipher is $c" || fail "cipher $c"
+done
+
 # A wrong password gets 401; the MEBx password ("admin") is accepted.
 code=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 10 \
     --cert "$T/good.full" --key "$F/leaf.key" --digest -u admin:wrong \
