@@ -86,9 +86,36 @@ SIM=$T/sim
 mkdir -p "$T/agents"
 PIDS=()
 XPID=
+# With AMTP_DEMO_STATS=FILE (bench/demo_1000.sh), CPU seconds and peak RSS
+# of every process the demo started go to FILE: the servers are sampled
+# from /proc just before they are stopped, the agents and the watch through
+# the rusage of their waiting parent.
+STATS=${AMTP_DEMO_STATS:-}
+RUSAGE_PY='import os, resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[1], "a") as f:
+    f.write("%s %.2f %.2f %d\n" % (os.path.basename(sys.argv[1]), r.ru_utime, r.ru_stime, r.ru_maxrss))
+sys.exit(rc)'
+snapshot() {	# PID LABEL: "label pid user_s sys_s peak_rss_kb", children too
+	local pid=$1 label=$2 tck st hwm c n=0
+	tck=$(getconf CLK_TCK)
+	[ -r "/proc/$pid/stat" ] || return 0
+	st=$(sed 's/.*) //' "/proc/$pid/stat")
+	hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+	echo "$label $pid $(awk -v t="$tck" '{printf "%.2f %.2f", $12 / t, $13 / t}' <<< "$st") ${hwm:-0}" >> "$STATS"
+	for c in $(cat /proc/$pid/task/*/children 2>/dev/null); do
+		n=$((n + 1))
+		snapshot "$c" "$label/child$n"
+	done
+}
 cleanup() {
 	local p
 	trap - EXIT INT TERM
+	if [ -n "$STATS" ]; then
+		[ -n "${PIDS[0]:-}" ] && snapshot "${PIDS[0]}" amtprovd
+		[ -n "${PIDS[1]:-}" ] && snapshot "${PIDS[1]}" amtsim
+	fi
 	if [ -n "$XPID" ]; then
 		kill -TERM -- "-$XPID" 2>/dev/null || kill -TERM "$XPID" 2>/dev/null
 	fi
@@ -201,10 +228,20 @@ export -f run_agent
 export AGENT AMTSIM PORT SITE SIM T WRONGOTP
 
 say "== 4. amtprov-agent on each device ($PAR at a time), and the live view:"
-seq 1 "$N" | setsid xargs -P "$PAR" -n 1 bash -c 'run_agent "$1"' _ &
+if [ -n "$STATS" ]; then
+	seq 1 "$N" | setsid python3 -c "$RUSAGE_PY" "$T/agents.rusage" \
+		xargs -P "$PAR" -n 1 bash -c 'run_agent "$1"' _ &
+else
+	seq 1 "$N" | setsid xargs -P "$PAR" -n 1 bash -c 'run_agent "$1"' _ &
+fi
 XPID=$!
 T0=$(date +%s.%N)
-"$AMTPROV" --dir "$SITE" watch --expect "$N" --while-pid "$XPID" --timeout "$TIMEOUT"
+if [ -n "$STATS" ]; then
+	python3 -c "$RUSAGE_PY" "$T/watch.rusage" "$AMTPROV" --dir "$SITE" watch \
+		--expect "$N" --while-pid "$XPID" --timeout "$TIMEOUT"
+else
+	"$AMTPROV" --dir "$SITE" watch --expect "$N" --while-pid "$XPID" --timeout "$TIMEOUT"
+fi
 WATCH=$?
 T1=$(date +%s.%N)
 wait "$XPID" 2>/dev/null
@@ -258,6 +295,11 @@ if grep -q "SUCCESS" "$T/agents/$(printf '%04d' "$WRONGOTP").plant" 2>/dev/null;
 	echo "   note: the wrong OTP could not be planted: $(tail -1 "$T/agents/$(printf '%04d' "$WRONGOTP").plant" 2>/dev/null)"
 fi
 secs=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.1f", b - a }')
+if [ -n "$STATS" ]; then
+	echo "wall $secs" >> "$STATS"
+	echo "provisioned $ngot" >> "$STATS"
+	cat "$T/agents.rusage" "$T/watch.rusage" >> "$STATS" 2>/dev/null
+fi
 echo "   wall time of steps 4-5: ${secs}s for $N devices"
 
 OK_ID=$(devid "$(name 1)")
