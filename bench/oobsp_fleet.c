@@ -219,6 +219,8 @@ cmd_serve(const char *dir, int workers)
 	struct oobsp_policy pol;
 	struct oobsp_stats s;
 	char err[512], owner[128];
+	const char *v;
+	long long lease;
 	double w0, c0, w, c;
 	size_t open = 1;
 	int busy = 0, r, status = 1, idle = 0;
@@ -256,7 +258,12 @@ cmd_serve(const char *dir, int workers)
 	    (long long)time(NULL));
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.owner = owner;
+	/* OOBSP_LEASE: the crash test uses 1 s so that a killed service
+	 * point's jobs are taken over quickly */
 	cfg.lease_secs = 5;
+	if ((v = getenv("OOBSP_LEASE")) != NULL &&
+	    amtp_parse_int(v, 1, 3600, &lease) == 0)
+		cfg.lease_secs = (int)lease;
 	cfg.max_jobs = workers;
 	cfg.max_attempts = 50;
 	cfg.backoff_ms = 200;
