@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/provider.h>
+
 #include "amtprov/buf.h"
 #include "amtprov/err.h"
 #include "amtprov/limits.h"
@@ -30,6 +33,7 @@
 #define WEBUI_SVC	"AMT_WebUIService"
 #define GENERAL		"AMT_GeneralSettings"
 #define POWER		"AMT_SystemPowerScheme"
+#define KERBEROS	"AMT_KerberosSettingData"
 
 /* A binary SID from its text form (S-1-5-21-...), for KerberosUserSid:
  * revision, count, 6-byte authority (big-endian), sub-authorities (LE). */
@@ -215,17 +219,193 @@ oobsp_step_user_acls(struct oobsp_job *j)
 /* kerberos                                                             */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The RC4-HMAC key of a password, as Active Directory and AMT derive it:
+ * MD4 of the password in UTF-16LE.  MD4 lives in OpenSSL's legacy provider,
+ * loaded in a library context of its own so that nothing else in the
+ * process can pick a legacy algorithm by accident.  ASCII passwords only
+ * (ours are: amtp_rand_password); others are refused.
+ */
+static int
+rc4_hmac_key(const struct amtp_secret *pw, uint8_t key[16])
+{
+	OSSL_LIB_CTX *ctx = NULL;
+	OSSL_PROVIDER *prov = NULL;
+	EVP_MD *md = NULL;
+	uint8_t *u = NULL;
+	const uint8_t *p = amtp_secret_reveal(pw);
+	size_t i, n = amtp_secret_len(pw);
+	unsigned len = 0;
+	int r = AMTP_E_CRYPTO;
+
+	for (i = 0; i < n; i++)
+		if (p[i] == 0 || p[i] > 0x7e)
+			return AMTP_E_UNSUPPORTED;
+	if ((u = calloc(2 * n + 1, 1)) == NULL)
+		return AMTP_E_NOMEM;
+	for (i = 0; i < n; i++)
+		u[2 * i] = p[i];
+	if ((ctx = OSSL_LIB_CTX_new()) == NULL ||
+	    (prov = OSSL_PROVIDER_load(ctx, "legacy")) == NULL ||
+	    (md = EVP_MD_fetch(ctx, "MD4", NULL)) == NULL)
+		goto out;
+	if (EVP_Digest(u, 2 * n, key, &len, md, NULL) == 1 && len == 16)
+		r = 0;
+ out:
+	EVP_MD_free(md);
+	OSSL_PROVIDER_unload(prov);
+	OSSL_LIB_CTX_free(ctx);
+	explicit_bzero(u, 2 * n + 1);
+	free(u);
+	return r;
+}
+
+/* ServicePrincipalProtocol of an SPN by its port (spec 5.4: 0 HTTP). */
+static const char *
+spn_protocol(const char *spn)
+{
+	const char *c = strrchr(spn, ':');
+
+	if (c == NULL)
+		return "0";
+	if (strcmp(c, ":16993") == 0)
+		return "1";
+	if (strcmp(c, ":16994") == 0)
+		return "2";
+	if (strcmp(c, ":16995") == 0)
+		return "3";
+	return "0";
+}
+
+static int
+kerberos_put(struct oobsp_job *j)
+{
+	static const char *const ours[] = { "RealmName", "ServicePrincipalName",
+	    "ServicePrincipalProtocol", "KeyVersion", "EncryptionAlgorithm",
+	    "MasterKey", "MaximumClockTolerance", "KrbEnabled", "Passphrase",
+	    "Salt", "IterationCount" };
+	const struct oobsp_policy *pol = j->e->pol;
+	const struct amtp_wsman_obj *o = j->saved != NULL ? j->saved->body :
+	    NULL;
+	struct amtp_diracct_rec acct;
+	struct amtp_wsman_prop props[AMTP_WSMAN_MAX_PROPS];
+	struct amtp_wsman_obj body;
+	struct amtp_secret *pw = NULL;
+	struct amtp_buf *mk = NULL;
+	char realm[AMTP_STORE_FQDN_MAX + 1], tol[16];
+	uint8_t key[16];
+	size_t i, k, np = 0;
+	int r, skip;
+
+	if (o == NULL)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
+		    "AMT_KerberosSettingData: no instance");
+	if ((r = amtp_store_diracct_get_device(j->e->st, j->dev.id,
+	    &acct)) != 0)
+		return oobsp_fail(j, r == AMTP_E_NOTFOUND ?
+		    OOBSP_FAIL_PERMANENT : OOBSP_FAIL_TRANSIENT, r,
+		    "no directory account for the device (flow step 4)");
+	if (acct.n_spns == 0)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_STATE,
+		    "directory account %s has no SPN", acct.name);
+	if ((r = amtp_store_diracct_get_password(j->e->st, acct.name,
+	    &pw)) != 0)
+		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
+		    "directory account %s: password: %s", acct.name,
+		    amtp_strerror(r));
+	r = rc4_hmac_key(pw, key);
+	amtp_secret_free(pw);
+	if (r != 0)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r,
+		    "Kerberos key of %s: %s", acct.name, amtp_strerror(r));
+	if ((mk = amtp_buf_new(64)) == NULL ||
+	    amtp_b64_encode(mk, key, sizeof(key)) != 0) {
+		explicit_bzero(key, sizeof(key));
+		amtp_buf_free(mk);
+		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, AMTP_E_NOMEM,
+		    "out of memory");
+	}
+	explicit_bzero(key, sizeof(key));
+	/* the realm: configured, else the device's domain in upper case */
+	amtp_strlcpy(realm, pol->krb_realm[0] != '\0' ? pol->krb_realm :
+	    j->domain, sizeof(realm));
+	for (i = 0; realm[i] != '\0'; i++)
+		if (realm[i] >= 'a' && realm[i] <= 'z')
+			realm[i] = (char)(realm[i] - 'a' + 'A');
+	snprintf(tol, sizeof(tol), "%d", pol->krb_tolerance > 0 ?
+	    pol->krb_tolerance : 5);
+	memset(props, 0, sizeof(props));
+	for (i = 0; i < o->nprops && np < AMTP_WSMAN_MAX_PROPS - 40; i++) {
+		if (o->props[i].text == NULL)
+			continue;
+		for (k = 0, skip = 0; k < sizeof(ours) / sizeof(ours[0]); k++)
+			if (strcmp(o->props[i].name, ours[k]) == 0)
+				skip = 1;
+		if (skip)
+			continue;
+		props[np] = o->props[i];
+		props[np++].ns = NULL;
+	}
+	props[np].name = "RealmName";
+	props[np++].text = realm;
+	for (i = 0; i < acct.n_spns; i++) {
+		props[np].name = "ServicePrincipalName";
+		props[np++].text = acct.spns[i];
+	}
+	for (i = 0; i < acct.n_spns; i++) {
+		props[np].name = "ServicePrincipalProtocol";
+		props[np++].text = spn_protocol(acct.spns[i]);
+	}
+	props[np].name = "KeyVersion";
+	props[np++].text = "1";
+	props[np].name = "EncryptionAlgorithm";
+	props[np++].text = "0";		/* RC4-HMAC */
+	props[np].name = "MasterKey";
+	props[np++].text = amtp_buf_str(mk);
+	props[np].name = "MaximumClockTolerance";
+	props[np++].text = tol;
+	props[np].name = "KrbEnabled";
+	props[np++].text = "true";
+	memset(&body, 0, sizeof(body));
+	body.props = props;
+	body.nprops = np;
+	snprintf(j->key_id, sizeof(j->key_id), "%s", acct.name);
+	r = oobsp_put(j, KERBEROS, &body, NULL, 0);
+	amtp_buf_free(mk);	/* wipes the key */
+	return r;
+}
+
 int
 oobsp_step_kerberos(struct oobsp_job *j)
 {
-	if (!j->e->pol->kerberos) {
-		oobsp_detail(j, "Kerberos not enabled by policy");
-		return OOBSP_SKIPPED;
+	int r;
+
+	switch (j->pc) {
+	case 0:
+		if (!j->e->pol->kerberos) {
+			oobsp_detail(j, "Kerberos not enabled by policy");
+			return OOBSP_SKIPPED;
+		}
+		j->pc = 1;
+		return oobsp_get(j, KERBEROS, NULL, 0);
+	case 1:
+		if ((r = oobsp_reply_ok(j, KERBEROS, NULL)) != 0)
+			return r;
+		amtp_wsman_response_free(j->saved);
+		j->saved = j->resp;
+		j->resp = NULL;
+		j->pc = 2;
+		return kerberos_put(j);
+	case 2:
+		if ((r = oobsp_reply_ok(j, KERBEROS, NULL)) != 0)
+			return r;
+		amtp_wsman_response_free(j->saved);
+		j->saved = NULL;
+		oobsp_detail(j, "Kerberos enabled for directory account %s "
+		    "(RC4-HMAC key, key version 1)", j->key_id);
+		return OOBSP_OK;
 	}
-	/* TODO: AMT_KerberosSettingData Put (realm, SPNs of the directory
-	 * account, RC4-HMAC key = MD4(UTF-16LE(password)), KrbEnabled). */
-	return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_NOTIMPL,
-	    "Kerberos settings are not implemented in this version");
+	return bad_pc(j);
 }
 
 /* ------------------------------------------------------------------ */

@@ -801,6 +801,63 @@ test_post_unknown_password(void **state)
 	assert_int_not_equal(d.status, AMTP_AMT_PROVISIONED);
 }
 
+/* ---- Kerberos from the directory account ---- */
+
+static void TEST_A
+test_kerberos(void **state)
+{
+	struct env *v = *state;
+	struct amtp_diracct_rec acct;
+	struct amtp_secret *pw = NULL;
+	struct fakedev *fd;
+	int64_t job, dev;
+
+	dev = add_device(v, 50, "OTPkrbbcdefghijklmnopqrs",
+	    "OTPkrbbcdefghijklmnopqrs", &fd, &job);
+	memset(&acct, 0, sizeof(acct));
+	snprintf(acct.name, sizeof(acct.name), "pc50");
+	snprintf(acct.container, sizeof(acct.container), "OU=AMT");
+	acct.device_id = dev;
+	acct.enabled = 1;
+	acct.n_spns = 2;
+	snprintf(acct.spns[0], sizeof(acct.spns[0]),
+	    "HTTP/pc50.fleet.example.test:16992");
+	snprintf(acct.spns[1], sizeof(acct.spns[1]),
+	    "HTTP/pc50.fleet.example.test:16993");
+	/* "password": its NT hash is the well-known 8846f7ea...586c */
+	assert_int_equal(amtp_secret_from_cstr("password", &pw), 0);
+	assert_int_equal(amtp_store_diracct_put(v->st, &acct, pw, NULL, NULL),
+	    0);
+	amtp_secret_free(pw);
+	v->pol.kerberos = 1;
+	engine_start(v);
+	assert_int_equal(run_engine(v, 20000), 0);
+	assert_job(v, job, AMTP_JOB_DONE, NULL);
+	assert_true(log_has(v, job, "kerberos", AMTP_STEP_OK, "pc50"));
+	assert_true(fd->krb_enabled);
+	assert_string_equal(fd->krb_realm, "FLEET.EXAMPLE.TEST");
+	assert_string_equal(fd->krb_key, "iEb36u6PsRetBr3YMLdYbA==");
+	assert_int_equal(fd->krb_nspn, 2);
+	assert_string_equal(fd->krb_spn0, "HTTP/pc50.fleet.example.test:16992");
+	assert_string_equal(fd->krb_proto, "01");
+}
+
+static void TEST_A
+test_kerberos_no_account(void **state)
+{
+	struct env *v = *state;
+	struct fakedev *fd;
+	int64_t job;
+
+	add_device(v, 51, "OTPkrb2cdefghijklmnopqrs",
+	    "OTPkrb2cdefghijklmnopqrs", &fd, &job);
+	v->pol.kerberos = 1;
+	engine_start(v);
+	assert_int_equal(run_engine(v, 20000), 0);
+	assert_job(v, job, AMTP_JOB_FAILED, "kerberos: no directory account");
+	assert_int_equal(fd->state, 2);	/* stage 1 stays done */
+}
+
 /* ---- many devices at once ---- */
 
 static void TEST_A
@@ -900,6 +957,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_post_unknown_password,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kerberos, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kerberos_no_account, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_fleet, setup, teardown),
 	};
 #else

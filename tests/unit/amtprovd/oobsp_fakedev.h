@@ -53,6 +53,9 @@ struct fakedev {
 	int		 keygen_unsupported;
 	int		 commit_fails;		/* CommitChanges -> 2057 */
 	int		 down_after_commit;	/* reboot: down for n runs */
+	int		 krb_enabled, krb_nspn;
+	char		 krb_realm[64], krb_key[64], krb_spn0[128];
+	char		 krb_proto[8];
 	char		 host[64], domain[128];
 	int		 ping, tls_enabled, mutual, nonsecure;
 	int		 redir_state, listener, webui_state;
@@ -682,6 +685,36 @@ fake_handle(struct fakenet *n, struct fakedev *d,
 			W();
 			d->listener = strcmp(in_text(q, "ListenerEnabled"),
 			    "true") == 0;
+			r = reply_obj(n, q, out, q->body, NULL, NULL, NULL, 0);
+		}
+	} else if (strcmp(cls, "AMT_KerberosSettingData") == 0) {
+		if (m == AMTP_WSMAN_OP_GET) {
+			props[0] = (struct amtp_wsman_prop)P("InstanceID",
+			    "Intel (r) AMT: Kerberos Settings");
+			props[1] = (struct amtp_wsman_prop)P("KrbEnabled",
+			    d->krb_enabled ? "true" : "false");
+			o.nprops = 2;
+			r = reply_obj(n, q, out, &o, NULL, NULL, NULL, 0);
+		} else if (m == AMTP_WSMAN_OP_PUT) {
+			W();
+			s = in_text(q, "KrbEnabled");
+			d->krb_enabled = s != NULL && strcmp(s, "true") == 0;
+			snprintf(d->krb_realm, sizeof(d->krb_realm), "%s",
+			    in_text(q, "RealmName") != NULL ?
+			    in_text(q, "RealmName") : "");
+			snprintf(d->krb_key, sizeof(d->krb_key), "%s",
+			    in_text(q, "MasterKey") != NULL ?
+			    in_text(q, "MasterKey") : "");
+			snprintf(d->krb_spn0, sizeof(d->krb_spn0), "%s",
+			    in_text(q, "ServicePrincipalName") != NULL ?
+			    in_text(q, "ServicePrincipalName") : "");
+			d->krb_nspn = (int)amtp_wsman_obj_count(q->body,
+			    "ServicePrincipalName");
+			for (i = 0; i < 7 && i < (int)amtp_wsman_obj_count(
+			    q->body, "ServicePrincipalProtocol"); i++)
+				d->krb_proto[i] = amtp_wsman_obj_prop(q->body,
+				    "ServicePrincipalProtocol", (size_t)i)->text[0];
+			d->krb_proto[i] = '\0';
 			r = reply_obj(n, q, out, q->body, NULL, NULL, NULL, 0);
 		}
 	} else if (strcmp(cls, "AMT_WebUIService") == 0 &&
