@@ -84,7 +84,8 @@ refused "$NET.1" CN_OUTSIDE_SUFFIX bad-cn
 refused "$NET.1" EXPIRED expired
 refused "$NET.1" CHAIN_INCOMPLETE incomplete
 
-# The audit state names the last refusal.
+# The audit state names the last refusal (written within a second).
+sleep 1.2
 "$B" --state "$S" --show 1 --json > "$T/show.json" 2>/dev/null ||
 	fail "--show"
 python3 - "$T/show.json" <<'EOF' || fail "audit state"

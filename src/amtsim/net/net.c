@@ -359,6 +359,7 @@ simnet_dev_free(struct simnet_dev *sd)
 		return;
 	dev_unlisten(sd);
 	amtsim_timer_free(sd->stop_timer);
+	amtsim_timer_free(sd->audit_timer);
 	simnet_tls_free(sd);
 	if (sd->have_self)
 		gnutls_pcert_deinit(&sd->self_pcert);

@@ -89,6 +89,8 @@ struct simnet_dev {
 	uint32_t		 fails_done;
 	struct amtsim_timer	*stop_timer;
 	int			 stop_restart;	/* reboot: listen again */
+	uint64_t		 audit_saved;	/* last audit flash write, ms */
+	struct amtsim_timer	*audit_timer;
 };
 
 /* ---- the network side (net.c) ---- */

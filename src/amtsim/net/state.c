@@ -28,6 +28,7 @@
 #include "amtprov/err.h"
 #include "amtprov/log.h"
 #include "device.h"
+#include "loop.h"
 #include "simnet.h"
 
 static int section_id = -1;
@@ -239,11 +240,27 @@ simnet_next_handle(json_t *root, const char *counter)
 	return (int)n;
 }
 
+/* Least time between two audit writes to one device's flash (ms). */
+#define AUDIT_WRITE_MS	1000
+
+static void
+audit_cb(struct amtsim_loop *loop, struct amtsim_timer *t, void *arg)
+{
+	struct simnet_dev *sd = arg;
+
+	(void)loop;
+	(void)t;
+	sd->audit_saved = simnet_now_ms();
+	(void)simnet_save(sd->d);
+}
+
 void
 simnet_audit_setup(struct amtsim_device *d, int accepted, const char *reason,
     const char *detail, const char *peer)
 {
 	json_t *root, *audit, *last, *counts;
+	struct simnet_dev *sd;
+	uint64_t now;
 
 	if ((root = simnet_flash(d)) == NULL ||
 	    (audit = simnet_obj(root, "audit")) == NULL ||
@@ -256,5 +273,23 @@ simnet_audit_setup(struct amtsim_device *d, int accepted, const char *reason,
 	    peer != NULL ? peer : "", "time", (json_int_t)time(NULL));
 	if (last != NULL)
 		(void)json_object_set_new(audit, "last_setup_session", last);
-	(void)simnet_save(d);
+	/* Refusals are written at once, at most one write a second per
+	 * device (a stream of bad handshakes must not wear the flash out);
+	 * acceptances and rate-limited refusals ride on the next save. */
+	sd = d->net;
+	now = simnet_now_ms();
+	if (accepted)
+		return;
+	if (sd == NULL || now - sd->audit_saved >= AUDIT_WRITE_MS) {
+		if (sd != NULL)
+			sd->audit_saved = now;
+		(void)simnet_save(d);
+		return;
+	}
+	/* Written by the timer, once, a second after the last write. */
+	if (sd->net != NULL && sd->audit_timer == NULL)
+		sd->audit_timer = amtsim_timer_new(sd->net->loop, audit_cb, sd);
+	if (sd->audit_timer != NULL && !amtsim_timer_armed(sd->audit_timer))
+		amtsim_timer_arm(sd->audit_timer, AUDIT_WRITE_MS -
+		    (now - sd->audit_saved));
 }
