@@ -46,6 +46,7 @@ agent_opts_init(struct agent_opts *o)
 	o->retry_delay_ms = AMTP_AGENT_RETRY_DELAY_MS;
 	o->connect_timeout = AMTP_AGENT_CONNECT_TIMEOUT;
 	o->request_timeout = AMTP_AGENT_REQUEST_TIMEOUT;
+	o->lock_wait_ms = AGENT_LOCK_WAIT_MS;
 }
 
 void

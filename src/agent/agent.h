@@ -32,6 +32,9 @@ enum agent_exit {
 #define AGENT_DEFAULT_STATE_DIR	"/var/lib/amtprov-agent"
 #define AGENT_DMI_UUID_PATH	"/sys/class/dmi/id/product_uuid"
 
+/* How long a run waits for another run's lock on the state folder (ms). */
+#define AGENT_LOCK_WAIT_MS	120000
+
 #define AGENT_UUID_LEN		36	/* 8-4-4-4-12 */
 #define AGENT_LABEL_MAX		63	/* one DNS label */
 
@@ -51,6 +54,7 @@ struct agent_opts {
 	int	retry_delay_ms;
 	int	connect_timeout;	/* seconds */
 	int	request_timeout;	/* seconds */
+	int	lock_wait_ms;		/* for another run's lock */
 	int	json;
 	int	verbose;
 };

@@ -91,7 +91,7 @@ usage(FILE *f)
 "      --print-config         print the configuration file's keys\n"
 "  -v, --verbose              more log lines on stderr (twice: debug)\n"
 "\n"
-"exit codes: 0 done, 1 internal error, 2 usage/configuration, 3 site\n"
+"exit codes: 0 done, 1 internal error or busy, 2 usage/configuration, 3 site\n"
 "unreachable, 4 site refused, 5 MEI device missing or not answering,\n"
 "6 AMT not in PRE (reported to the site), 7 firmware error\n");
 }

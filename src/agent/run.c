@@ -522,7 +522,7 @@ agent_run(const struct agent_opts *o, struct agent_report *rep)
 	struct agent_site_cfg cfg;
 	struct agent_answer a;
 	struct run x;
-	int r;
+	int r, lockfd = -1;
 
 	memset(&x, 0, sizeof(x));
 	memset(&a, 0, sizeof(a));
@@ -544,6 +544,8 @@ agent_run(const struct agent_opts *o, struct agent_report *rep)
 	cfg.request_timeout = o->request_timeout;
 	if ((r = agent_site_new(&cfg, &x.site, &rep->err)) != 0 ||
 	    (r = agent_statedir_prepare(o->state_dir, &rep->err)) != 0 ||
+	    (r = agent_statedir_lock(o->state_dir, o->lock_wait_ms, &lockfd,
+	    &rep->err)) != 0 ||
 	    (r = identity(&x)) != 0 ||
 	    (r = policy(&x, &a)) != 0)
 		goto out;
@@ -558,6 +560,7 @@ agent_run(const struct agent_opts *o, struct agent_report *rep)
 	amtp_mei_close(x.mei);
 	amtp_secret_free(x.token);
 	agent_site_free(x.site);
+	agent_statedir_unlock(lockfd);
 	if (rep->err.set && strcmp(rep->result, "error") == 0 &&
 	    rep->result_text[0] == '\0')
 		agent_report_result(rep, "error", "%s",

@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
@@ -24,6 +28,8 @@
 
 #define TOKEN_FILE	"agent.token"
 #define RECORD_FILE	"provisioned.json"
+#define LOCK_FILE	"lock"
+#define LOCK_POLL_MS	100
 
 static int
 path_of(const char *dir, const char *name, char *dst, size_t dstsz,
@@ -51,6 +57,52 @@ agent_statedir_prepare(const char *dir, struct agent_err *e)
 		return agent_err_set(e, AMTP_E_IO, AGENT_EXIT_USAGE, "usage",
 		    "%s: not a folder", dir);
 	return 0;
+}
+
+int
+agent_statedir_lock(const char *dir, int wait_ms, int *fd,
+    struct agent_err *e)
+{
+	struct timespec ts;
+	char path[AMTP_AGENT_PATH_MAX + 32];
+	int r, waited = 0;
+
+	*fd = -1;
+	if ((r = path_of(dir, LOCK_FILE, path, sizeof(path), e)) != 0)
+		return r;
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1)
+		return agent_err_set(e, AMTP_E_IO, AGENT_EXIT_USAGE,
+		    "state_file", "%s: %s", path, strerror(errno));
+	while (flock(*fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK || waited >= wait_ms) {
+			r = errno == EWOULDBLOCK ? AMTP_E_BUSY : AMTP_E_IO;
+			agent_err_set(e, r, AGENT_EXIT_INTERNAL, "state_busy",
+			    "%s: another amtprov-agent run holds the lock%s",
+			    path, errno == EWOULDBLOCK ? "; try again later" :
+			    "");
+			(void)close(*fd);
+			*fd = -1;
+			return r;
+		}
+		if (waited == 0)
+			log_warnx("%s: another run holds the lock; waiting",
+			    path);
+		ts.tv_sec = 0;
+		ts.tv_nsec = LOCK_POLL_MS * 1000000L;
+		(void)nanosleep(&ts, NULL);
+		waited += LOCK_POLL_MS;
+	}
+	return 0;
+}
+
+void
+agent_statedir_unlock(int fd)
+{
+	if (fd != -1)
+		(void)close(fd);	/* releases the flock */
 }
 
 int

@@ -4,6 +4,7 @@
  *   DIR/agent.token        the token the site issued at registration, mode
  *                          0600; a second run uses it instead of
  *                          registering again
+ *   DIR/lock               held (flock) by a run, so runs never interleave
  *   DIR/provisioned.json   the record that this agent set an OTP in the
  *                          firmware with this AMT UUID and activated its
  *                          network interface (so that a later run that finds
@@ -36,6 +37,17 @@ int agent_statedir_load_token(const char *dir, const char *uuid,
     struct amtp_secret **out, struct agent_err *e);
 int agent_statedir_save_token(const char *dir, const char *token,
     struct agent_err *e);
+
+/*
+ * Takes DIR/lock (flock, exclusive) so that two runs on one computer (a
+ * timer and a person, say) never interleave their OTPs: the site would hold
+ * one run's hash while the firmware holds the other's OTP.  Waits up to
+ * wait_ms for a run that holds it, then fails with AMTP_E_BUSY (code
+ * "state_busy").  *fd is the lock to give to agent_statedir_unlock().
+ */
+int agent_statedir_lock(const char *dir, int wait_ms, int *fd,
+    struct agent_err *e);
+void agent_statedir_unlock(int fd);
 
 /* The provisioning record. */
 struct agent_record {

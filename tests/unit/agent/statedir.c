@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
@@ -111,6 +112,35 @@ test_token(void **state)
 	assert_int_equal(agent_statedir_prepare(sub, &e), AMTP_E_IO);
 	agent_err_init(&e);
 	assert_int_equal(agent_statedir_prepare("", &e), AMTP_E_CONFIG);
+}
+
+static void
+test_lock(void **state)
+{
+	struct agent_err e;
+	int fd1 = -1, fd2 = -1;
+	struct timespec t0, t1;
+	long ms;
+
+	(void)state;
+	agent_err_init(&e);
+	assert_int_equal(agent_statedir_lock(dir, 0, &fd1, &e), 0);
+	assert_true(fd1 >= 0);
+	/* a second run waits, then gives up with its own code */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(agent_statedir_lock(dir, 300, &fd2, &e), AMTP_E_BUSY);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) /
+	    1000000;
+	assert_true(ms >= 300);
+	assert_int_equal(fd2, -1);
+	assert_string_equal(e.code, "state_busy");
+	assert_non_null(strstr(e.msg, "another amtprov-agent run"));
+	agent_statedir_unlock(fd1);
+	agent_err_init(&e);
+	assert_int_equal(agent_statedir_lock(dir, 0, &fd2, &e), 0);
+	agent_statedir_unlock(fd2);
+	agent_statedir_unlock(-1);
 }
 
 static void
@@ -227,6 +257,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_token),
+		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_record),
 		cmocka_unit_test(test_dmi),
 		cmocka_unit_test(test_config),
