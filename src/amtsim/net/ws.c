@@ -366,14 +366,33 @@ static int
 reply_fault(struct simnet_ctx *x, struct simnet_reply *rep, int f,
     const char *detail)
 {
+	char clean[256];
+	size_t i;
+	int r;
+
 	if (f <= SF_NONE || f >= SF__MAX)
 		f = SF_INTERNAL;
 	amtp_buf_reset(rep->body);
 	rep->http_status = faults[f].code_sender ? 400 : 500;
-	return amtp_wsman_fault_build(x->req != NULL ? x->req->message_id :
+	/* The detail may quote the request's bytes (a parser message):
+	 * printable ASCII only. */
+	if (detail != NULL) {
+		for (i = 0; detail[i] != '\0' && i < sizeof(clean) - 1; i++)
+			clean[i] = detail[i] >= ' ' && detail[i] <= '~' ?
+			    detail[i] : '?';
+		clean[i] = '\0';
+		detail = clean;
+	}
+	r = amtp_wsman_fault_build(x->req != NULL ? x->req->message_id :
 	    NULL, next_msgid(x), NULL, faults[f].code_sender ? "Sender" :
 	    "Receiver", faults[f].ns, faults[f].sub, faults[f].reason, detail,
 	    rep->body);
+	if (r == AMTP_E_INVAL)	/* a MessageID the builder refuses */
+		r = amtp_wsman_fault_build(NULL, next_msgid(x), NULL,
+		    faults[f].code_sender ? "Sender" : "Receiver",
+		    faults[f].ns, faults[f].sub, faults[f].reason, NULL,
+		    rep->body);
+	return r;
 }
 
 /* ---- operations ---- */
