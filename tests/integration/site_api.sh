@@ -284,6 +284,50 @@ grep -q '^amtprov_devices{status="not provisioned"} 1$' "$T/out" || fail "metric
 grep -q '^amtprov_jobs{state="queued"} 1$' "$T/out" || fail "metrics jobs: $(grep amtprov_jobs "$T/out")"
 grep -q '^amtprov_http_requests_total{route="agent_register",code="401"} 3$' "$T/out" || fail "metrics 401s"
 
+# --- what the agent reports when it stops (agent needs 1, 2, 3, 5) ---
+# registered (as a second agent) after the metrics check, which counts devices
+reg2() { # reg2 UUID HOST: registers, sets TOK2 and DEV2
+	expect 201 POST /api/v1/agents/register "$ES" '{"hostname":"'$2'","smbios_uuid":"'$1'"}'
+	TOK2=$(field .agent_token) DEV2=$(field .device_id)
+}
+reason_of() { sql "SELECT status || '|' || status_reason FROM devices WHERE id = $1"; }
+reg2 4C4C4544-0000-1111-8888-00000000000B pc11
+jobs0=$(rows jobs)
+# an OTP hash from an earlier attempt, then the device is found IN by another tool
+expect 200 POST /api/v1/agents/otp "$TOK2" '{"otp_sha256":"'$OTP_HASH'","amt_address":"127.20.0.11"}'
+WHY='AMT is in IN state (provisioning started by another tool); not touched'
+STOPPED=$(jq -c --arg w "$WHY" '.uuid = "4c4c4544-0000-1111-8888-00000000000b" | .reason = $w' <<<"$STATE")
+expect 200 POST /api/v1/agents/state "$TOK2" "$STOPPED"
+[ "$(field .job_id)" = null ] && [ "$(rows jobs)" = "$jobs0" ] && ok "IN with a reason queues nothing" \
+	|| fail "stopped IN device got a job: $(cat "$T/out")"
+[ "$(reason_of "$DEV2")" = "not provisioned|$WHY" ] && ok "the agent's reason is kept" \
+	|| fail "status reason: $(reason_of "$DEV2")"
+# the same agent later activates the device itself (IN, no reason): queued, reason cleared
+expect 200 POST /api/v1/agents/state "$TOK2" "$(jq -c 'del(.reason)' <<<"$STOPPED")"
+[ "$(field .job_id)" != null ] && [ "$(reason_of "$DEV2")" = "not provisioned|" ] && ok "IN without a reason queues" \
+	|| fail "IN without reason: $(cat "$T/out") $(reason_of "$DEV2")"
+# POST with the agent's reason keeps it too
+reg2 4C4C4544-0000-1111-8888-00000000000C pc12
+expect 200 POST /api/v1/agents/state "$TOK2" "$(jq -c '.uuid = "4c4c4544-0000-1111-8888-00000000000c" | .provisioning_state = "post" | .control_mode = "admin" | .reason = "provisioned by another server; not touched"' <<<"$STATE")"
+[ "$(reason_of "$DEV2")" = "externally provisioned|provisioned by another server; not touched" ] \
+	&& ok "POST keeps the agent's reason" || fail "POST reason: $(reason_of "$DEV2")"
+expect 200 GET /api/v1/agents/policy "$TOK2"
+[ "$(field .provision)" = false ] || fail "externally provisioned: policy must not provision"
+# not supported, then asked again by the policy; detected
+reg2 4C4C4544-0000-1111-8888-00000000000D pc13
+expect 200 POST /api/v1/agents/state "$TOK2" '{"amt_supported":false,"reason":"no MEI device"}'
+[ "$(field .status)" = "not supported" ] && [ "$(reason_of "$DEV2")" = "not supported|no MEI device" ] \
+	|| fail "not supported: $(reason_of "$DEV2")"
+expect 200 GET /api/v1/agents/policy "$TOK2"
+[ "$(field .provision)/$(field .status)" = "true/not supported" ] && ok "not supported is checked again" \
+	|| fail "policy for not supported: $(cat "$T/out")"
+expect 200 POST /api/v1/agents/state "$TOK2" '{"amt_supported":false,"amt_detected":true,"reason":"AMT disabled (no AMTHI client)"}'
+[ "$(field .status)" = detected ] && [ "$(reason_of "$DEV2")" = "detected|AMT disabled (no AMTHI client)" ] \
+	&& ok "detected recorded" || fail "detected: $(cat "$T/out") $(reason_of "$DEV2")"
+expect 400 POST /api/v1/agents/state "$TOK2" "$(jq -c '.amt_detected = false' <<<"$STATE")"
+[ "$(field .field)" = amt_detected ] || fail "amt_detected false with AMT usable: $(cat "$T/out")"
+[ "$(reason_of "$DEV2")" = "detected|AMT disabled (no AMTHI client)" ] || fail "refused message changed the device"
+
 # --- no secret in clear anywhere ---
 dumps=$(dump)
 [ -n "$dumps" ] || fail "database dump"

@@ -6,14 +6,18 @@
 #ifndef SITE_API_H
 #define SITE_API_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
+
+#include "store/store.h"
 
 struct amtp_store;
 struct amtp_device_rec;
 struct amtp_job_rec;
 struct site_req;
+struct site_state_req;
 
 void site_api_register(struct site_req *req);
 void site_api_policy(struct site_req *req);
@@ -41,6 +45,20 @@ void site_api_metrics(struct site_req *req);
  */
 int site_api_maybe_queue(struct site_req *req, struct amtp_store *st,
     int64_t device_id, int64_t *job_id);
+
+/*
+ * The AMT status and status reason (into reason, reasonsz bytes) that the
+ * state message in implies for a device whose status is cur.  *may_queue
+ * is set to 0 when the message must not queue a job: provisioning_state
+ * "in" with a reason is the agent saying it stopped because another tool
+ * is configuring the device.  The agent's reason, when given, is kept.
+ */
+enum amtp_amt_status site_api_state_status(const struct site_state_req *in,
+    enum amtp_amt_status cur, char *reason, size_t reasonsz, int *may_queue);
+
+/* True when the policy tells the agent of a device with status s to go on
+ * with steps 1-3 (unknown, not supported, detected, not provisioned). */
+int site_api_is_provisionable(enum amtp_amt_status s);
 
 /* JSON forms of the store's records (NULL when out of memory). */
 json_t *site_json_device(const struct amtp_device_rec *d);

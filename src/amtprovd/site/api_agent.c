@@ -121,11 +121,16 @@ agent_device(struct site_req *req, struct amtp_store *st,
 	return 0;
 }
 
-static int
-status_wants_provisioning(enum amtp_amt_status s)
+/*
+ * "not supported" is asked again too: the agent found no MEI device or no
+ * AMTHI client last time, and a driver installed or AMT enabled in MEBx
+ * since would otherwise never be seen.  The agent's re-check is cheap.
+ */
+int
+site_api_is_provisionable(enum amtp_amt_status s)
 {
-	return s == AMTP_AMT_UNKNOWN || s == AMTP_AMT_DETECTED ||
-	    s == AMTP_AMT_NOT_PROVISIONED;
+	return s == AMTP_AMT_UNKNOWN || s == AMTP_AMT_NOT_SUPPORTED ||
+	    s == AMTP_AMT_DETECTED || s == AMTP_AMT_NOT_PROVISIONED;
 }
 
 void
@@ -143,10 +148,13 @@ site_api_policy(struct site_req *req)
 	prov = amtp_conf_bool(req->site->conf, "oob", "provision");
 	if (!prov)
 		why = "site policy: provisioning is off";
-	else if (!status_wants_provisioning(d.status)) {
+	else if (!site_api_is_provisionable(d.status)) {
 		prov = 0;
 		why = "device is not in a state to provision";
-	} else
+	} else if (d.status == AMTP_AMT_NOT_SUPPORTED)
+		why = "provision AMT (check again: the device reported no "
+		    "usable AMT)";
+	else
 		why = "provision AMT";
 	j = json_pack("{s:b, s:s, s:I, s:s, s:s?}", "provision", prov,
 	    "reason", why, "device_id", (json_int_t)d.id, "status",
@@ -288,23 +296,40 @@ site_api_otp(struct site_req *req)
 	explicit_bzero(&in, sizeof(in));
 }
 
-/* The status a state message implies, given the current one. */
-static enum amtp_amt_status
-state_status(const struct site_state_req *in, enum amtp_amt_status cur,
-    char *reason, size_t reasonsz)
+enum amtp_amt_status
+site_api_state_status(const struct site_state_req *in,
+    enum amtp_amt_status cur, char *reason, size_t reasonsz, int *may_queue)
 {
 	reason[0] = '\0';
+	*may_queue = 1;
 	if (!in->amt_supported) {
+		if (in->amt_detected) {
+			snprintf(reason, reasonsz, "%s", in->reason[0] != '\0' ?
+			    in->reason : "agent reports AMT present but not "
+			    "usable");
+			return AMTP_AMT_DETECTED;
+		}
 		snprintf(reason, reasonsz, "%s", in->reason[0] != '\0' ?
 		    in->reason : "agent reports no AMT");
 		return AMTP_AMT_NOT_SUPPORTED;
 	}
-	if (in->provisioning_state != SITE_PROV_POST)
+	if (in->provisioning_state != SITE_PROV_POST) {
+		/* the agent's reason says why it stopped (or what it saw);
+		 * IN with a reason is a device another tool is configuring:
+		 * an OTP hash from an earlier attempt must not queue a job */
+		snprintf(reason, reasonsz, "%s", in->reason);
+		if (in->provisioning_state == SITE_PROV_IN &&
+		    in->reason[0] != '\0')
+			*may_queue = 0;
 		return AMTP_AMT_NOT_PROVISIONED;
+	}
 	if (cur == AMTP_AMT_PROVISIONED)
 		return cur;
-	snprintf(reason, reasonsz, "AMT already provisioned (control mode "
-	    "%s) by another server", in->control_mode);
+	if (in->reason[0] != '\0')
+		snprintf(reason, reasonsz, "%s", in->reason);
+	else
+		snprintf(reason, reasonsz, "AMT already provisioned (control "
+		    "mode %s) by another server", in->control_mode);
 	return AMTP_AMT_EXTERNALLY_PROVISIONED;
 }
 
@@ -320,7 +345,7 @@ site_api_state(struct site_req *req)
 	char reason[AMTP_STORE_TEXT_MAX + 1];
 	int64_t job = 0;
 	size_t i;
-	int r;
+	int r, may_queue = 1;
 
 	memset(&e, 0, sizeof(e));
 	if ((in = calloc(1, sizeof(*in))) == NULL ||
@@ -362,13 +387,15 @@ site_api_state(struct site_req *req)
 			goto out;
 		}
 	}
-	ns = state_status(in, d.status, reason, sizeof(reason));
+	ns = site_api_state_status(in, d.status, reason, sizeof(reason),
+	    &may_queue);
 	if ((ns != d.status || strcmp(reason, d.status_reason) != 0) &&
 	    (r = amtp_store_device_set_status(st, d.id, ns, reason)) != 0) {
 		site_reply_store_err(req, r, "device status");
 		goto out;
 	}
-	if ((r = site_api_maybe_queue(req, st, d.id, &job)) != 0) {
+	if (may_queue &&
+	    (r = site_api_maybe_queue(req, st, d.id, &job)) != 0) {
 		if (req->json == NULL)
 			site_reply_store_err(req, r, "queue job");
 		goto out;

@@ -138,9 +138,9 @@ site_parse_state(const void *data, size_t len, struct site_state_req *out,
     struct site_err *e)
 {
 	static const char *const allowed[] = {
-		"amt_supported", "reason", "amt_version", "build", "sku", "uuid",
-		"dns_suffix", "control_mode", "provisioning_state", "wireless",
-		"cert_hashes", NULL
+		"amt_supported", "amt_detected", "reason", "amt_version",
+		"build", "sku", "uuid", "dns_suffix", "control_mode",
+		"provisioning_state", "wireless", "cert_hashes", NULL
 	};
 	static const char *const modes[] = { "none", "client", "admin", NULL };
 	const char *ps = NULL;
@@ -154,9 +154,19 @@ site_parse_state(const void *data, size_t len, struct site_state_req *out,
 	if ((r = site_body_only(o, allowed, e)) != 0 ||
 	    (r = site_body_get_bool(o, "amt_supported", 0, 1,
 	    &out->amt_supported, e)) != 0 ||
+	    (r = site_body_get_bool(o, "amt_detected", 0, 0,
+	    &out->amt_detected, e)) != 0 ||
 	    (r = site_body_copy_str(o, "reason", 0, 0, AMTP_SITE_REASON_MAX,
 	    site_check_text, out->reason, sizeof(out->reason), e)) != 0)
 		goto out;
+	/* amt_detected qualifies "not supported"; with AMT usable it can
+	 * only be true, and false there contradicts the message */
+	if (out->amt_supported && json_object_get(o, "amt_detected") != NULL &&
+	    !out->amt_detected) {
+		r = site_err_set(e, 400, "invalid_field", "amt_detected",
+		    "amt_detected: false contradicts amt_supported: true");
+		goto out;
+	}
 	if (!out->amt_supported) {
 		/* no AMT (or no MEI driver): nothing else is needed */
 		r = 0;

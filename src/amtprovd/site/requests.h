@@ -49,7 +49,10 @@ enum site_prov_state {
 
 /* POST /api/v1/agents/state */
 struct site_state_req {
-	int	amt_supported;		/* false: only reason is used */
+	int	amt_supported;		/* false: only reason (and
+					 * amt_detected) are used */
+	int	amt_detected;		/* with amt_supported false: an MEI
+					 * device is there, AMT not usable */
 	char	reason[AMTP_SITE_REASON_MAX + 1];
 	char	amt_version[AMTP_SITE_VERSION_MAX + 1];
 	char	build[AMTP_SITE_VERSION_MAX + 1];

@@ -14,6 +14,7 @@
 #include "amtprov/err.h"
 #include "amtprov/limits.h"
 
+#include "site/api.h"
 #include "site/body.h"
 #include "site/requests.h"
 
@@ -277,7 +278,27 @@ test_state(void **state)
 	assert_int_equal(state_parse("{\"amt_supported\":false,\"reason\":"
 	    "\"no MEI driver\"}", r, &e), 0);
 	assert_false(r->amt_supported);
+	assert_false(r->amt_detected);
 	assert_string_equal(r->reason, "no MEI driver");
+	/* "detected": an MEI device, AMT not usable */
+	assert_int_equal(state_parse("{\"amt_supported\":false,"
+	    "\"amt_detected\":true,\"reason\":\"no AMTHI client\"}", r, &e),
+	    0);
+	assert_false(r->amt_supported);
+	assert_true(r->amt_detected);
+	assert_int_equal(state_parse("{\"amt_supported\":false,"
+	    "\"amt_detected\":1}", r, &e), AMTP_E_INVAL);
+	assert_string_equal(e.field, "amt_detected");
+	/* usable AMT is detected: true is redundant, false contradicts */
+	assert_int_equal(state_parse("{\"amt_detected\":true,\"amt_version\":"
+	    "\"16\",\"uuid\":\"" UUID "\",\"provisioning_state\":\"pre\"}",
+	    r, &e), 0);
+	assert_true(r->amt_supported);
+	assert_int_equal(state_parse("{\"amt_detected\":false,"
+	    "\"amt_version\":\"16\",\"uuid\":\"" UUID "\","
+	    "\"provisioning_state\":\"pre\"}", r, &e), AMTP_E_INVAL);
+	assert_string_equal(e.field, "amt_detected");
+	assert_false(r->amt_supported);		/* cleared on failure */
 	/* a bad element is named with its index */
 	assert_int_equal(state_parse("{\"amt_version\":\"16\",\"uuid\":\"" UUID
 	    "\",\"provisioning_state\":\"in\",\"cert_hashes\":[{\"hash\":\""
@@ -315,6 +336,96 @@ test_state(void **state)
 	}
 	free(body);
 	free(r);
+}
+
+/* What a state message does to the device's status (agent needs 1-3). */
+static void
+test_state_status(void **state)
+{
+	struct site_state_req *r = calloc(1, sizeof(*r));
+	char why[AMTP_STORE_TEXT_MAX + 1];
+	int q;
+
+	(void)state;
+	assert_non_null(r);
+	/* no AMT, with and without a reason */
+	r->amt_supported = 0;
+	assert_int_equal(site_api_state_status(r, AMTP_AMT_UNKNOWN, why,
+	    sizeof(why), &q), AMTP_AMT_NOT_SUPPORTED);
+	assert_string_equal(why, "agent reports no AMT");
+	assert_true(q);
+	snprintf(r->reason, sizeof(r->reason), "no MEI device");
+	assert_int_equal(site_api_state_status(r, AMTP_AMT_UNKNOWN, why,
+	    sizeof(why), &q), AMTP_AMT_NOT_SUPPORTED);
+	assert_string_equal(why, "no MEI device");
+	/* need 3: detected */
+	r->amt_detected = 1;
+	snprintf(r->reason, sizeof(r->reason), "AMT disabled (no AMTHI "
+	    "client)");
+	assert_int_equal(site_api_state_status(r, AMTP_AMT_NOT_SUPPORTED,
+	    why, sizeof(why), &q), AMTP_AMT_DETECTED);
+	assert_string_equal(why, "AMT disabled (no AMTHI client)");
+	r->reason[0] = '\0';
+	assert_int_equal(site_api_state_status(r, AMTP_AMT_UNKNOWN, why,
+	    sizeof(why), &q), AMTP_AMT_DETECTED);
+	assert_non_null(strstr(why, "not usable"));
+	/* PRE without a reason: ready, may queue, reason cleared */
+	memset(r, 0, sizeof(*r));
+	r->amt_supported = 1;
+	r->provisioning_state = SITE_PROV_PRE;
+	snprintf(r->control_mode, sizeof(r->control_mode), "none");
+	assert_int_equal(site_api_state_status(r, AMTP_AMT_NOT_SUPPORTED,
+	    why, sizeof(why), &q), AMTP_AMT_NOT_PROVISIONED);
+	assert_string_equal(why, "");
+	assert_true(q);
+	/* IN without a reason: the agent activated it itself, may queue */
+	r->provisioning_state = SITE_PROV_IN;
+	assert_int_equal(site_api_state_status(r, AMTP_AMT_NOT_PROVISIONED,
+	    why, sizeof(why), &q), AMTP_AMT_NOT_PROVISIONED);
+	assert_true(q);
+	/* needs 1 and 2: IN with a reason (stopped) keeps it, no job */
+	snprintf(r->reason, sizeof(r->reason), "AMT is in IN state "
+	    "(provisioning started by another tool); not touched");
+	assert_int_equal(site_api_state_status(r, AMTP_AMT_NOT_PROVISIONED,
+	    why, sizeof(why), &q), AMTP_AMT_NOT_PROVISIONED);
+	assert_string_equal(why, r->reason);
+	assert_false(q);
+	/* POST with the agent's reason keeps it; without, the site's */
+	r->provisioning_state = SITE_PROV_POST;
+	snprintf(r->control_mode, sizeof(r->control_mode), "admin");
+	assert_int_equal(site_api_state_status(r, AMTP_AMT_UNKNOWN, why,
+	    sizeof(why), &q), AMTP_AMT_EXTERNALLY_PROVISIONED);
+	assert_string_equal(why, r->reason);
+	r->reason[0] = '\0';
+	assert_int_equal(site_api_state_status(r, AMTP_AMT_UNKNOWN, why,
+	    sizeof(why), &q), AMTP_AMT_EXTERNALLY_PROVISIONED);
+	assert_string_equal(why, "AMT already provisioned (control mode "
+	    "admin) by another server");
+	/* POST of a device amtprov provisioned stays provisioned */
+	assert_int_equal(site_api_state_status(r, AMTP_AMT_PROVISIONED, why,
+	    sizeof(why), &q), AMTP_AMT_PROVISIONED);
+	assert_string_equal(why, "");
+	/* a reason longer than the room is cut, still terminated */
+	memset(r->reason, 'x', AMTP_SITE_REASON_MAX);
+	r->reason[AMTP_SITE_REASON_MAX] = '\0';
+	r->provisioning_state = SITE_PROV_IN;
+	site_api_state_status(r, AMTP_AMT_UNKNOWN, why, 10, &q);
+	assert_string_equal(why, "xxxxxxxxx");
+	free(r);
+}
+
+/* need 5: "not supported" is asked again; done or foreign ones are not */
+static void
+test_policy_status(void **state)
+{
+	(void)state;
+	assert_true(site_api_is_provisionable(AMTP_AMT_UNKNOWN));
+	assert_true(site_api_is_provisionable(AMTP_AMT_NOT_SUPPORTED));
+	assert_true(site_api_is_provisionable(AMTP_AMT_DETECTED));
+	assert_true(site_api_is_provisionable(AMTP_AMT_NOT_PROVISIONED));
+	assert_false(site_api_is_provisionable(AMTP_AMT_PROVISIONED));
+	assert_false(site_api_is_provisionable(
+	    AMTP_AMT_EXTERNALLY_PROVISIONED));
 }
 
 static void
@@ -365,6 +476,8 @@ main(void)
 		cmocka_unit_test(test_register),
 		cmocka_unit_test(test_otp),
 		cmocka_unit_test(test_state),
+		cmocka_unit_test(test_state_status),
+		cmocka_unit_test(test_policy_status),
 		cmocka_unit_test(test_action),
 		cmocka_unit_test(test_err_json),
 	};
