@@ -1,0 +1,277 @@
+/* Unit tests for src/amtsim/net/tls.c: the setup-session check on chains
+ * as a client sends them (DER, leaf first), against a device's hash table
+ * (SHA-256 and SHA-384 entries, active or not) and trusted DNS suffix (the
+ * PKI suffix, else the DHCP one), one reason per rule; and the fleet-wide
+ * self-signed key and per-device certificate cached in flash. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <gnutls/gnutls.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "amtprov/amthi.h"
+#include "amtprov/err.h"
+#include "amtprov/pki.h"
+#include "device.h"
+#include "net/simnet.h"
+
+struct fixture {
+	char			 dir[64];
+	struct amtsim_fleet_ctx	 ctx;
+	struct amtsim_device	*d;
+};
+
+static const char *
+path(const char *name)
+{
+	static char p[1024];
+
+	(void)snprintf(p, sizeof(p), "%s/tests/fixtures/simnet/%s",
+	    getenv("AMTP_SRC_DIR") != NULL ? getenv("AMTP_SRC_DIR") :
+	    AMTP_SRC_DIR, name);
+	return p;
+}
+
+/* The chain file as DER datums (leaf first). */
+static unsigned
+chain(const char *name, gnutls_datum_t *out, unsigned max)
+{
+	FILE *fp;
+	X509 *x;
+	unsigned n = 0;
+	unsigned char *der;
+	int len;
+
+	assert_non_null(fp = fopen(path(name), "r"));
+	while (n < max && (x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
+		der = NULL;
+		assert_true((len = i2d_X509(x, &der)) > 0);
+		out[n].data = der;
+		out[n].size = (unsigned)len;
+		n++;
+		X509_free(x);
+	}
+	(void)fclose(fp);
+	return n;
+}
+
+static void
+free_chain(gnutls_datum_t *c, unsigned n)
+{
+	while (n-- > 0)
+		OPENSSL_free(c[n].data);
+}
+
+static void
+root_hash(const gnutls_datum_t *root, const EVP_MD *md, uint8_t *out)
+{
+	unsigned len;
+
+	assert_int_equal(EVP_Digest(root->data, root->size, out, &len, md,
+	    NULL), 1);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct amtsim_device_spec spec;
+
+	assert_non_null(f);
+	assert_int_equal(simnet_state_register(), 0);
+	(void)snprintf(f->dir, sizeof(f->dir), "/tmp/amtsim-tls-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->ctx.dir = f->dir;
+	f->ctx.no_fsync = 1;
+	f->ctx.prov_period = 3600;
+	memset(&spec, 0, sizeof(spec));
+	spec.index = 1;
+	spec.amt_version = "11.8.50";
+	spec.ipv4 = 0x7f140001u;
+	spec.dhcp_dns_suffix = "corp.example";
+	spec.pki_dns_suffix = "";
+	assert_int_equal(amtsim_device_create(&spec, NULL, &f->d), 0);
+	amtsim_device_set_ctx(f->d, &f->ctx);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	amtsim_device_free(f->d);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* Adds the test root's hash to the table (SHA-256 or SHA-384). */
+static struct amtsim_hash *
+add_root(struct fixture *f, uint8_t alg, int active)
+{
+	gnutls_datum_t c[4];
+	unsigned n = chain("good.pem", c, 4);
+	struct amtsim_hash *h;
+
+	f->d->hashes = realloc(f->d->hashes, (f->d->nhashes + 1) *
+	    sizeof(*f->d->hashes));
+	assert_non_null(f->d->hashes);
+	h = &f->d->hashes[f->d->nhashes++];
+	memset(h, 0, sizeof(*h));
+	h->handle = 99;
+	h->algorithm = alg;
+	h->is_active = active;
+	root_hash(&c[n - 1], alg == AMTP_AMT_HASH_SHA384 ? EVP_sha384() :
+	    EVP_sha256(), h->hash);
+	free_chain(c, n);
+	return h;
+}
+
+static enum amtp_pki_reason
+check(struct fixture *f, const char *file, unsigned drop_last)
+{
+	gnutls_datum_t c[8];
+	enum amtp_pki_reason why;
+	char detail[512];
+	unsigned n = chain(file, c, 8);
+	int r;
+
+	r = simnet_tls_check_chain(f->d, c, n - drop_last, &why, detail,
+	    sizeof(detail));
+	free_chain(c, n);
+	assert_int_equal(r == 0, why == AMTP_PKI_OK);
+	return why;
+}
+
+static void
+test_rules(void **state)
+{
+	struct fixture *f = *state;
+	struct amtsim_hash *h;
+
+	/* Not in the table yet. */
+	assert_int_equal(check(f, "good.pem", 0), AMTP_PKI_ROOT_NOT_TRUSTED);
+	h = add_root(f, AMTP_AMT_HASH_SHA256, 0);
+	assert_int_equal(check(f, "good.pem", 0), AMTP_PKI_ROOT_INACTIVE);
+	h->is_active = 1;
+	assert_int_equal(check(f, "good.pem", 0), AMTP_PKI_OK);
+	assert_int_equal(check(f, "good-ou.pem", 0), AMTP_PKI_OK);
+	assert_int_equal(check(f, "no-oid.pem", 0), AMTP_PKI_NO_AMT_OID);
+	assert_int_equal(check(f, "bad-cn.pem", 0),
+	    AMTP_PKI_CN_OUTSIDE_SUFFIX);
+	assert_int_equal(check(f, "expired.pem", 0), AMTP_PKI_EXPIRED);
+	assert_int_equal(check(f, "incomplete.pem", 0),
+	    AMTP_PKI_CHAIN_INCOMPLETE);
+	assert_int_equal(check(f, "good.pem", 1), AMTP_PKI_CHAIN_INCOMPLETE);
+	assert_int_equal(check(f, "other-root.pem", 0),
+	    AMTP_PKI_ROOT_NOT_TRUSTED);
+	{
+		enum amtp_pki_reason why;
+
+		assert_int_equal(simnet_tls_check_chain(f->d, NULL, 0, &why,
+		    NULL, 0), AMTP_E_CERT);
+		assert_int_equal(why, AMTP_PKI_NO_CERT);
+	}
+	{
+		/* Bytes that are not a certificate. */
+		gnutls_datum_t junk = { (unsigned char *)"junk", 4 };
+		enum amtp_pki_reason why;
+
+		assert_int_equal(simnet_tls_check_chain(f->d, &junk, 1, &why,
+		    NULL, 0), AMTP_E_CERT);
+		assert_int_equal(why, AMTP_PKI_CHAIN_INVALID);
+	}
+}
+
+static void
+test_sha384_entry(void **state)
+{
+	struct fixture *f = *state;
+
+	add_root(f, AMTP_AMT_HASH_SHA384, 1);
+	assert_int_equal(check(f, "good.pem", 0), AMTP_PKI_OK);
+}
+
+static void
+test_suffix_choice(void **state)
+{
+	struct fixture *f = *state;
+
+	add_root(f, AMTP_AMT_HASH_SHA256, 1);
+	/* The DHCP suffix serves when no PKI suffix is set. */
+	assert_string_equal(simnet_trusted_suffix(f->d), "corp.example");
+	/* A subdomain suffix: prov.corp.example serves fleet.corp.example. */
+	(void)snprintf(f->d->pki_dns_suffix, sizeof(f->d->pki_dns_suffix),
+	    "fleet.corp.example");
+	assert_string_equal(simnet_trusted_suffix(f->d), "fleet.corp.example");
+	assert_int_equal(check(f, "good.pem", 0), AMTP_PKI_OK);
+	/* Another domain: refused even though the DHCP one would match. */
+	(void)snprintf(f->d->pki_dns_suffix, sizeof(f->d->pki_dns_suffix),
+	    "other.test");
+	assert_int_equal(check(f, "good.pem", 0), AMTP_PKI_CN_OUTSIDE_SUFFIX);
+}
+
+static void
+test_self_cert(void **state)
+{
+	struct fixture *f = *state;
+	struct amtsim_net net;
+	struct simnet_dev *sd;
+	const char *cached;
+	char *copy;
+
+	memset(&net, 0, sizeof(net));
+	net.opts.state_dir = f->dir;
+	assert_int_equal(simnet_tls_self_key(&net), 0);
+	sd = simnet_dev_get(&net, f->d);
+	assert_int_equal(simnet_tls_self_cert(sd), 0);
+	assert_int_equal(sd->have_self, 1);
+	cached = simnet_str(simnet_flash(f->d), "self_cert", NULL);
+	assert_non_null(cached);
+	copy = strdup(cached);
+	/* A second start reuses the key file and the cached certificate. */
+	sd->net = NULL;
+	simnet_dev_free(sd);
+	gnutls_privkey_deinit(net.self_gkey);
+	EVP_PKEY_free(net.self_key);
+	memset(&net, 0, sizeof(net));
+	net.opts.state_dir = f->dir;
+	assert_int_equal(simnet_tls_self_key(&net), 0);
+	sd = simnet_dev_get(&net, f->d);
+	assert_int_equal(simnet_tls_self_cert(sd), 0);
+	assert_string_equal(simnet_str(simnet_flash(f->d), "self_cert", ""),
+	    copy);
+	free(copy);
+	sd->net = NULL;
+	simnet_dev_free(sd);
+	gnutls_privkey_deinit(net.self_gkey);
+	EVP_PKEY_free(net.self_key);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sha384_entry, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_suffix_choice, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_self_cert, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
