@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -262,6 +263,27 @@ sqlite_close(struct amtp_store *st)
 	st->be = NULL;
 }
 
+/*
+ * Switches a connection to WAL.  SQLite answers SQLITE_BUSY at once, without
+ * calling the busy handler, when another connection holds a lock that the
+ * switch waits for (several processes opening a new file together): retry
+ * for up to AMTP_STORE_BUSY_TIMEOUT_MS, as the busy handler would.
+ */
+static int
+set_wal(struct amtp_store *st)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };	/* 10 ms */
+	unsigned waited = 0;
+	int r;
+
+	while ((r = simple(st, "PRAGMA journal_mode = WAL")) == AMTP_E_BUSY &&
+	    waited < AMTP_STORE_BUSY_TIMEOUT_MS) {
+		(void)nanosleep(&ts, NULL);
+		waited += 10;
+	}
+	return r;
+}
+
 static const struct store_ops sqlite_ops = {
 	"sqlite",
 	sqlite_exec,
@@ -321,7 +343,7 @@ store_sqlite_open(struct amtp_store *st, const char *path, char *err,
 	}
 	(void)sqlite3_extended_result_codes(be->db, 1);
 	(void)sqlite3_busy_timeout(be->db, AMTP_STORE_BUSY_TIMEOUT_MS);
-	if ((r = simple(st, "PRAGMA journal_mode = WAL")) != 0 ||
+	if ((r = set_wal(st)) != 0 ||
 	    (r = simple(st, "PRAGMA synchronous = FULL")) != 0 ||
 	    (r = simple(st, "PRAGMA foreign_keys = ON")) != 0) {
 		if (err != NULL)
