@@ -158,7 +158,7 @@ t1=$(date +%s)
 # second authenticated request of a connection.
 kill "$PID"; wait "$PID" 2>/dev/null
 "$B" --state "$S" --no-fsync --faults \
-    "fail=AMT_GeneralSettings.Get,malformed,count=1,reset-after=2,device=1" \
+    "fail=AMT_GeneralSettings.Get,malformed,count=1,reset-after=2,keygen=800,device=1" \
     >"$T/log" 2>&1 &
 PID=$!
 for _ in $(seq 100); do grep -q "amtsim: ready" "$T/log" && break; sleep 0.1; done
@@ -175,4 +175,13 @@ grep -q "<g:DigestRealm>" "$T/m2" || fail "retried request"
 python3 -c "import sys,xml.dom.minidom as m; m.parse(sys.argv[1])" \
     "$T/m1" 2>/dev/null && fail "malformed answer parses"
 grep -q "fault: connection reset on request 2" "$T/log" || fail "reset log"
+# Key generation takes the time the knob says.
+t0=$(date +%s%N)
+code=$(curl -sk -o "$T/k" -w '%{http_code}' --max-time 20 \
+    --cert "$T/good.full" --key "$F/leaf.key" --digest -u admin: \
+    "https://$NET.1:16993/wsman" --data-binary \
+    @"$F/requests/15_AMT_PublicKeyManagementService_GenerateKeyPair.xml")
+t1=$(date +%s%N)
+[ "$code" = 200 ] && grep -q "<g:ReturnValue>0<" "$T/k" || fail "GenerateKeyPair"
+[ $(( (t1 - t0) / 1000000 )) -ge 800 ] || fail "keygen knob"
 echo "ok"
