@@ -322,6 +322,7 @@ cli_watch(struct cli_client *c, int argc, char *argv[])
 	long long finished, start_finished = -1;
 	double t0, t, last_plain = -1e9, rate;
 	int ch, tty, json = 0, status, ended = 0, timed_out = 0, polls = 0;
+	int shown = 0;
 	int pid_alive;
 
 	optind = 0;
@@ -397,7 +398,9 @@ cli_watch(struct cli_client *c, int argc, char *argv[])
 			printf("%s\n", line);
 			fflush(stdout);
 			last_plain = t;
-		}
+			shown = 1;
+		} else
+			shown = 0;
 		pid_alive = pid > 0 && is_running((pid_t)pid);
 		if (!pid_alive && k.js[JS_QUEUED] + k.js[JS_RUNNING] == 0 &&
 		    k.devices >= expect && polls > 1) {
@@ -418,8 +421,8 @@ cli_watch(struct cli_client *c, int argc, char *argv[])
 	}
 	if (tty)
 		printf("\n");
-	else if (!json)
-		printf("%s\n", line);
+	else if (!json && !shown)
+		printf("%s\n", line);	/* the last state, once */
 	if (timed_out && !json)
 		printf("watch: timed out after %llds with %lld job(s) queued "
 		    "or running\n", timeout, k.js[JS_QUEUED] +
