@@ -379,15 +379,18 @@ serve(struct simnet_req *q)
 	    f->fail_count)) {
 		sd->fails_done++;
 		log_info("dev %u: fault on %s", sd->d->index, rep.call);
+		/* The call was carried out; only its answer is lost. */
 		if (f->fail_timeout) {
 			q->close = 1;
 			simnet_reply_reset(&rep);
+			after_reply(q);
 			return defer(q, TIMEOUT_FAULT_MS);
 		}
 		if (f->fail_malformed)
 			len /= 2;	/* cut mid-element */
 		else {
 			simnet_reply_reset(&rep);
+			after_reply(q);
 			return queue_text(q, f->fail_status, "service "
 			    "unavailable");
 		}
