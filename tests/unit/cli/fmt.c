@@ -258,30 +258,30 @@ test_client_token_rules(void **state)
 
 	(void)state;
 	memset(&cfg, 0, sizeof(cfg));
-	strcpy(cfg.url, "https://127.0.0.1:8443/");
-	strcpy(cfg.ca_file, "/nonexistent/ca.pem");
-	strcpy(cfg.token_file, token_file("AAAAAAAAAAAAAAAA\n", 0600));
+	snprintf(cfg.url, sizeof(cfg.url), "%s", "https://127.0.0.1:8443/");
+	snprintf(cfg.ca_file, sizeof(cfg.ca_file), "%s", "/nonexistent/ca.pem");
+	snprintf(cfg.token_file, sizeof(cfg.token_file), "%s", token_file("AAAAAAAAAAAAAAAA\n", 0600));
 	/* 16 characters: the shortest token */
 	assert_int_equal(cli_client_new(&cfg, &c, err, sizeof(err)), 0);
 	assert_string_equal(cli_client_url(c), "https://127.0.0.1:8443");
 	cli_client_free(c);
 	c = NULL;
-	strcpy(cfg.token_file, token_file("AAAAAAAAAAAAAAA", 0600));
+	snprintf(cfg.token_file, sizeof(cfg.token_file), "%s", token_file("AAAAAAAAAAAAAAA", 0600));
 	assert_int_equal(cli_client_new(&cfg, &c, err, sizeof(err)),
 	    AMTP_E_PARSE);
 	assert_null(c);
 	assert_non_null(strstr(err, "16 to 256"));
-	strcpy(cfg.token_file, token_file("AAAAAAAA AAAAAAAAA", 0600));
+	snprintf(cfg.token_file, sizeof(cfg.token_file), "%s", token_file("AAAAAAAA AAAAAAAAA", 0600));
 	assert_int_equal(cli_client_new(&cfg, &c, err, sizeof(err)),
 	    AMTP_E_PARSE);
 	assert_non_null(strstr(err, "character 9"));
-	strcpy(cfg.token_file, token_file("AAAAAAAAAAAAAAAAAAAA", 0644));
+	snprintf(cfg.token_file, sizeof(cfg.token_file), "%s", token_file("AAAAAAAAAAAAAAAAAAAA", 0644));
 	assert_int_equal(cli_client_new(&cfg, &c, err, sizeof(err)),
 	    AMTP_E_PERM);
 	unlink(cfg.token_file);
 	assert_int_equal(cli_client_new(&cfg, &c, err, sizeof(err)),
 	    AMTP_E_NOTFOUND);
-	strcpy(cfg.url, "http://127.0.0.1:8443");
+	snprintf(cfg.url, sizeof(cfg.url), "%s", "http://127.0.0.1:8443");
 	assert_int_equal(cli_client_new(&cfg, &c, err, sizeof(err)),
 	    AMTP_E_INVAL);
 	assert_non_null(strstr(err, "https://"));
@@ -300,9 +300,9 @@ test_cfg_roundtrip(void **state)
 	    (int)getpid());
 	unlink(path);
 	memset(&in, 0, sizeof(in));
-	strcpy(in.url, "https://site.example.test:8443");
-	strcpy(in.ca_file, "ca-chain.pem");
-	strcpy(in.token_file, "/etc/amtprov/admin.token");
+	snprintf(in.url, sizeof(in.url), "%s", "https://site.example.test:8443");
+	snprintf(in.ca_file, sizeof(in.ca_file), "%s", "ca-chain.pem");
+	snprintf(in.token_file, sizeof(in.token_file), "%s", "/etc/amtprov/admin.token");
 	assert_int_equal(cli_cfg_write(path, &in), 0);
 	assert_int_equal(cli_cfg_load(path, &out, err, sizeof(err)), 0);
 	assert_string_equal(out.url, in.url);
