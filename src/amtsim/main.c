@@ -287,7 +287,8 @@ hostcmd_main(int argc, char **argv)
 	struct amtp_amthi_resp resp;
 	struct amtp_mei *mei = NULL;
 	struct amtp_buf *in = NULL, *raw = NULL;
-	const char *uri, *cmd, *arg = NULL;
+	const char *uri, *cmd;
+	char *arg = NULL;
 	char hex[2 * AMTP_MEI_SIM_MAX_MSG + 1];
 	json_t *o = NULL;
 	long long tmo = AMTP_MEI_TIMEOUT_MS;
@@ -371,6 +372,8 @@ hostcmd_main(int argc, char **argv)
 		}
 		req.str_len = amtp_strlcpy(req.str, arg, sizeof(req.str));
 		req.str_nul = otp_nul;
+		if (hc->code == AMTP_AMTHI_SET_PROVISIONING_SERVER_OTP)
+			explicit_bzero(arg, strlen(arg));  /* out of ps(1) */
 	}
 	if ((r = amtp_mei_open(uri, amtp_mei_guid_amthi, (int)tmo, &mei)) !=
 	    0) {
