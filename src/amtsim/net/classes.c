@@ -745,22 +745,10 @@ def_power(struct amtsim_device *d, json_t *arr)
 	    "Desktop: ON in S0, S3, S4-5", "q8bM8V8gWEqf9kCuAVYMLw==");
 }
 
-static const char *
-g_power_current(struct simnet_ctx *x, const json_t *i)
-{
-	const char *cur = simnet_str(x->root, "power_scheme",
-	    "Intel(r) AMT Power Scheme 1");
-
-	return bool_text(strcmp(cur, simnet_str(i, "InstanceID", "")) == 0);
-}
-
 static const struct simnet_prop p_power[] = {
 	PSTR("Description", 0, 0),
 	PSTR("ElementName", 0, 0),
 	PSTR("InstanceID", K, 0),
-	/* Not an AMT property: CIM_ElementSettingData.IsCurrent stands
-	 * behind it on real firmware (docs/amtsim-network.md). */
-	PGET("IsCurrent", ST_BOOL, g_power_current),
 	PSTR("SchemeGUID", 0, 0),
 };
 
@@ -768,6 +756,53 @@ static const struct simnet_class c_power = {
 	"AMT_SystemPowerScheme", AMT, p_power, N(p_power),
 	SC_GET | SC_ENUM, simnet_m_power, NULL, NULL, NULL, NULL, NULL,
 	def_power
+};
+
+/* ---- CIM_ElementSettingData (which power scheme is current) ---- */
+
+#define DEFAULT_SCHEME	"Intel(r) AMT Power Scheme 1"
+
+/* One association per power scheme: the system and the scheme, with
+ * IsCurrent 1 (is current) or 2 (is not), CIM's values. */
+static json_t *
+inst_esd(struct simnet_ctx *x)
+{
+	const char *cur = simnet_str(x->root, "power_scheme", DEFAULT_SCHEME);
+	json_t *arr = json_array(), *schemes, *e, *o;
+	const char *id;
+	size_t i;
+
+	if (arr == NULL)
+		return NULL;
+	schemes = json_object_get(json_object_get(x->root, "inst"),
+	    "AMT_SystemPowerScheme");
+	json_array_foreach(schemes, i, e) {
+		id = simnet_str(e, "InstanceID", "");
+		if ((o = inst_add(arr)) == NULL)
+			break;
+		set(o, "ElementName", "Intel(r) AMT Element Setting Data");
+		set(o, "IsCurrent", strcmp(id, cur) == 0 ? "1" : "2");
+		(void)json_object_set_new(o, "ManagedElement", json_pack(
+		    "{sss{ssss}}", "uri", CIM "CIM_ComputerSystem", "sel",
+		    "CreationClassName", "CIM_ComputerSystem", "Name",
+		    "ManagedSystem"));
+		(void)json_object_set_new(o, "SettingData", json_pack(
+		    "{sss{ss}}", "uri", AMT "AMT_SystemPowerScheme", "sel",
+		    "InstanceID", id));
+	}
+	return arr;
+}
+
+static const struct simnet_prop p_esd[] = {
+	PSTR("ElementName", 0, 0),
+	PINT("IsCurrent", 0, 0, 2),
+	PEPR("ManagedElement", K),
+	PEPR("SettingData", K),
+};
+
+static const struct simnet_class c_esd = {
+	"CIM_ElementSettingData", CIM, p_esd, N(p_esd),
+	SC_ENUM, NULL, inst_esd, NULL, NULL, NULL, NULL, NULL
 };
 
 /* ---- CIM_SoftwareIdentity ---- */
@@ -1118,7 +1153,7 @@ static const struct simnet_class c_hbs = {
 const struct simnet_class *const simnet_classes[] = {
 	&c_general, &c_setup, &c_time, &c_pkm, &c_cert, &c_key, &c_tls,
 	&c_tlsctx, &c_tlscoll, &c_auth, &c_kerberos, &c_redir, &c_webui,
-	&c_power, &c_software, &c_ether, &c_wifiport, &c_wifiset,
+	&c_power, &c_esd, &c_software, &c_ether, &c_wifiport, &c_wifiset,
 	&c_wificonf, &c_8021x, &c_hbs,
 };
 const size_t simnet_nclasses = N(simnet_classes);

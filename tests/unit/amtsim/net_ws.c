@@ -1080,6 +1080,7 @@ test_stage2(void **state)
 {
 	struct fixture *f = *state;
 	struct amtp_wsman_response *r;
+	size_t i;
 
 	/* Kerberos: enabling needs a realm and a key; secrets hidden. */
 	assert_fault(req(f, AMT "AMT_KerberosSettingData",
@@ -1126,9 +1127,19 @@ test_stage2(void **state)
 	    "<h:SetPowerScheme_INPUT/>");
 	assert_int_equal(rv(r), 0);
 	amtp_wsman_response_free(r);
-	r = get(f, AMT "AMT_SystemPowerScheme", "<w:Selector Name=\"InstanceID"
-	    "\">Intel(r) AMT Power Scheme 2</w:Selector>");
-	assert_string_equal(text(r, "IsCurrent"), "true");
+	r = enum_all(f, CIM "CIM_ElementSettingData");
+	assert_int_equal(r->nitems, 3);
+	for (i = 0; i < r->nitems; i++) {
+		const struct amtp_wsman_prop *sdp = amtp_wsman_obj_prop(
+		    &r->items[i], "SettingData", 0);
+
+		assert_non_null(sdp);
+		assert_non_null(sdp->epr);
+		assert_string_equal(amtp_wsman_obj_text(&r->items[i],
+		    "IsCurrent"), strcmp(amtp_wsman_epr_selector(sdp->epr,
+		    "InstanceID"), "Intel(r) AMT Power Scheme 2") == 0 ? "1" :
+		    "2");
+	}
 	amtp_wsman_response_free(r);
 	/* Wi-Fi profiles. */
 #define WIFI(name, prio, psk) "<h:WiFiEndpointSettingsInput><h:ElementName>" \
