@@ -999,6 +999,82 @@ test_pki_and_tls(void **state)
 	assert_int_equal(f->sd->prov_handle, 1);
 }
 
+/* The path where the key never leaves the device: GenerateKeyPair, a
+ * certificate for its DERKey signed outside, AddCertificate, the TLS
+ * credential context, CommitChanges; TLS then loads that key. */
+static void
+test_generated_key_tls(void **state)
+{
+	struct fixture *f = *state;
+	struct amtp_wsman_response *r;
+	struct amtp_buf *b;
+	const unsigned char *cp;
+	unsigned char *der = NULL;
+	EVP_PKEY *pub, *ca;
+	X509 *x;
+	X509_NAME *nm;
+	char p[9000];
+	int n;
+
+	r = inv(f, "AMT_PublicKeyManagementService", "GenerateKeyPair",
+	    "<h:KeyAlgorithm>0</h:KeyAlgorithm><h:KeyLength>2048</h:KeyLength>");
+	assert_int_equal(rv(r), 0);
+	amtp_wsman_response_free(r);
+	r = enum_all(f, AMT "AMT_PublicPrivateKeyPair");
+	assert_int_equal(r->nitems, 1);
+	assert_non_null(b = amtp_buf_new(4096));
+	assert_int_equal(amtp_b64_decode(b, amtp_wsman_obj_text(&r->items[0],
+	    "DERKey"), strlen(amtp_wsman_obj_text(&r->items[0], "DERKey"))),
+	    0);
+	amtp_wsman_response_free(r);
+	cp = amtp_buf_ptr(b);
+	assert_non_null(pub = d2i_PublicKey(EVP_PKEY_RSA, NULL, &cp,
+	    (long)amtp_buf_len(b)));
+	amtp_buf_free(b);
+	assert_non_null(ca = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048));
+	assert_non_null(x = X509_new());
+	assert_int_equal(X509_set_version(x, 2), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 7), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), 0));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
+	assert_int_equal(X509_set_pubkey(x, pub), 1);
+	nm = X509_get_subject_name(x);
+	assert_int_equal(X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"dev.corp.example", -1, -1, 0), 1);
+	assert_int_equal(X509_set_issuer_name(x, nm), 1);
+	assert_true(X509_sign(x, ca, EVP_sha256()) > 0);
+	assert_true((n = i2d_X509(x, &der)) > 0);
+	assert_non_null(b = amtp_buf_new(8192));
+	assert_int_equal(amtp_b64_encode(b, der, (size_t)n), 0);
+	(void)snprintf(p, sizeof(p), "<h:CertificateBlob>%s</h:CertificateBlob>",
+	    amtp_buf_str(b));
+	amtp_buf_free(b);
+	OPENSSL_free(der);
+	X509_free(x);
+	EVP_PKEY_free(ca);
+	EVP_PKEY_free(pub);
+	assert_int_equal(inv_rv(f, "AMT_PublicKeyManagementService",
+	    "AddCertificate", p), 0);
+	r = req(f, AMT "AMT_TLSCredentialContext", AMTP_WSMAN_NS_TRANSFER
+	    "/Create", NULL, TLSCTX("0"));
+	assert_false(r->is_fault);
+	amtp_wsman_response_free(r);
+	amtp_wsman_response_free(req(f, AMT "AMT_TLSSettingData",
+	    AMTP_WSMAN_NS_TRANSFER "/Put", "<w:Selector Name=\"InstanceID\">"
+	    "Intel(r) AMT 802.3 TLS Settings</w:Selector>",
+	    "<h:AMT_TLSSettingData><h:Enabled>true</h:Enabled>"
+	    "</h:AMT_TLSSettingData>"));
+	assert_int_equal(inv_rv(f, "AMT_AuthorizationService",
+	    "SetAdminAclEntryEx", "<h:Username>admin</h:Username>"
+	    "<h:DigestPassword>8d5c7bdcab0a4ca5a4df2ef8a7a9d91f"
+	    "</h:DigestPassword>"), 0);
+	assert_int_equal(inv_rv(f, "AMT_SetupAndConfigurationService",
+	    "CommitChanges", NULL), 0);
+	assert_int_equal(simnet_tls_prov_load(f->sd), 0);
+	assert_int_equal(f->sd->have_prov, 1);
+	assert_int_equal(f->sd->prov_handle, 0);
+}
+
 static void
 test_user_acl(void **state)
 {
@@ -1371,6 +1447,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_time_sync, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_pki_and_tls, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_generated_key_tls, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_user_acl, setup,
 		    teardown),
