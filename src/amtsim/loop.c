@@ -1,7 +1,10 @@
 /*
  * amtprov - loop.c: amtsim's event loop.  See loop.h.
  *
- * fds: an array indexed by fd holds each registration (epoll's data.fd
+ * fds: an array indexed by fd holds each registration (epoll's data.u64
+ * carries the fd and the registration's generation, so that an event still
+ * queued for a closed fd is not delivered to a new registration that got the
+ * same number within the same batch)
  * names it), so a removal inside a callback is safe: the dispatcher looks
  * the entry up again for every event.  Timers: a binary min-heap on the
  * due time, each timer knowing its heap slot so that disarm is O(log n).
@@ -25,7 +28,12 @@ struct fdent {
 	amtsim_fd_cb	 cb;
 	void		*arg;
 	int		 used;
+	uint32_t	 gen;	/* of the current registration */
 };
+
+/* epoll data: fd in the low 32 bits, generation in the high 32 bits. */
+#define EV_SIGNAL	UINT64_MAX
+#define EV_TAG(fd, gen)	((uint64_t)(gen) << 32 | (uint32_t)(fd))
 
 struct amtsim_timer {
 	struct amtsim_loop	*loop;
@@ -48,6 +56,7 @@ struct amtsim_loop {
 	size_t			 nfds;
 	struct amtsim_timer	**heap;
 	size_t			 nheap, aheap;
+	uint32_t		 gen;		/* last generation given */
 	struct prepare		*prep;
 	size_t			 nprep;
 };
@@ -84,7 +93,7 @@ amtsim_loop_new(struct amtsim_loop **out)
 		goto out;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
-	ev.data.fd = -1;
+	ev.data.u64 = EV_SIGNAL;
 	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, l->sigfd, &ev) == -1)
 		goto out;
 	*out = l;
@@ -136,14 +145,17 @@ amtsim_loop_add_fd(struct amtsim_loop *l, int fd, uint32_t events,
 	}
 	if (l->fds[fd].used)
 		return AMTP_E_EXISTS;
+	if (++l->gen == UINT32_MAX)
+		l->gen = 1;	/* UINT32_MAX tags the signalfd */
 	memset(&ev, 0, sizeof(ev));
 	ev.events = events;
-	ev.data.fd = fd;
+	ev.data.u64 = EV_TAG(fd, l->gen);
 	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) == -1)
 		return AMTP_E_IO;
 	l->fds[fd].cb = cb;
 	l->fds[fd].arg = arg;
 	l->fds[fd].used = 1;
+	l->fds[fd].gen = l->gen;
 	return 0;
 }
 
@@ -156,7 +168,7 @@ amtsim_loop_mod_fd(struct amtsim_loop *l, int fd, uint32_t events)
 		return AMTP_E_NOTFOUND;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = events;
-	ev.data.fd = fd;
+	ev.data.u64 = EV_TAG(fd, l->fds[fd].gen);
 	if (epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev) == -1)
 		return AMTP_E_IO;
 	return 0;
@@ -319,6 +331,7 @@ amtsim_loop_run_once(struct amtsim_loop *l, int timeout_ms)
 	struct epoll_event ev[LOOP_EVENTS];
 	struct signalfd_siginfo si;
 	uint64_t now;
+	uint32_t gen;
 	size_t i;
 	int n, fd, wait = timeout_ms;
 
@@ -339,15 +352,18 @@ amtsim_loop_run_once(struct amtsim_loop *l, int timeout_ms)
 		return AMTP_E_IO;
 	}
 	for (i = 0; i < (size_t)n; i++) {
-		fd = ev[i].data.fd;
-		if (fd == -1) {
+		if (ev[i].data.u64 == EV_SIGNAL) {
 			while (read(l->sigfd, &si, sizeof(si)) ==
 			    (ssize_t)sizeof(si))
 				l->stop = 1;
 			continue;
 		}
-		/* Looked up again: an earlier callback may have removed it. */
-		if ((size_t)fd >= l->nfds || !l->fds[fd].used)
+		fd = (int)(uint32_t)ev[i].data.u64;
+		gen = (uint32_t)(ev[i].data.u64 >> 32);
+		/* Looked up again: an earlier callback may have removed it,
+		 * and a later registration may have reused the number. */
+		if (fd < 0 || (size_t)fd >= l->nfds || !l->fds[fd].used ||
+		    l->fds[fd].gen != gen)
 			continue;
 		l->fds[fd].cb(l, fd, ev[i].events, l->fds[fd].arg);
 	}

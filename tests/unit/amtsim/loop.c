@@ -160,6 +160,94 @@ test_fds(void **state)
 	amtsim_loop_free(l);
 }
 
+/* An event still queued for a closed fd must not reach a new registration
+ * that got the same fd number in the same round (review 2026-11-28). */
+struct reuse {
+	int	 other;		/* the other pipe's read end */
+	int	*other_w;	/* and its write end */
+	int	 newp[2];	/* the pipe made in its place */
+	int	 spurious;
+	int	 ran;
+};
+
+static struct reuse reuse1, reuse2;
+
+static void
+on_new(struct amtsim_loop *l, int fd, uint32_t events, void *arg)
+{
+	struct reuse *x = arg;
+
+	(void)l;
+	(void)fd;
+	(void)events;
+	x->spurious++;		/* nothing was ever written to it */
+}
+
+static void
+on_reuse(struct amtsim_loop *l, int fd, uint32_t events, void *arg)
+{
+	struct reuse *x = arg;
+	struct reuse *peer = x == &reuse1 ? &reuse2 : &reuse1;
+	char c;
+
+	(void)events;
+	assert_int_equal(read(fd, &c, 1), 1);
+	if (peer->ran)
+		return;
+	x->ran = 1;
+	/* Close the other (ready) pipe and take its number at once. */
+	assert_int_equal(amtsim_loop_del_fd(l, x->other), 0);
+	assert_int_equal(close(x->other), 0);
+	assert_int_equal(close(*x->other_w), 0);
+	assert_int_equal(pipe(x->newp), 0);
+	assert_int_equal(x->newp[0], x->other);
+	assert_int_equal(amtsim_loop_add_fd(l, x->newp[0], EPOLLIN, on_new, x),
+	    0);
+}
+
+static void
+test_fd_reuse_in_round(void **state)
+{
+	struct amtsim_loop *l = NULL;
+	struct reuse *x;
+	int p1[2], p2[2];
+
+	(void)state;
+	memset(&reuse1, 0, sizeof(reuse1));
+	memset(&reuse2, 0, sizeof(reuse2));
+	assert_int_equal(amtsim_loop_new(&l), 0);
+	assert_int_equal(pipe(p1), 0);
+	assert_int_equal(pipe(p2), 0);
+	reuse1.other = p2[0];
+	reuse1.other_w = &p2[1];
+	reuse2.other = p1[0];
+	reuse2.other_w = &p1[1];
+	assert_int_equal(amtsim_loop_add_fd(l, p1[0], EPOLLIN, on_reuse,
+	    &reuse1), 0);
+	assert_int_equal(amtsim_loop_add_fd(l, p2[0], EPOLLIN, on_reuse,
+	    &reuse2), 0);
+	assert_int_equal(write(p1[1], "a", 1), 1);
+	assert_int_equal(write(p2[1], "b", 1), 1);
+	/* One round: both events are in the same epoll_wait batch. */
+	assert_int_equal(amtsim_loop_run_once(l, 100), 0);
+	x = reuse1.ran ? &reuse1 : &reuse2;
+	assert_true(reuse1.ran + reuse2.ran == 1);
+	assert_int_equal(x->spurious, 0);
+	assert_int_equal(amtsim_loop_run_once(l, 0), 0);
+	assert_int_equal(x->spurious, 0);
+	assert_int_equal(amtsim_loop_del_fd(l, x->newp[0]), 0);
+	close(x->newp[0]);
+	close(x->newp[1]);
+	if (x == &reuse1) {
+		close(p1[0]);
+		close(p1[1]);
+	} else {
+		close(p2[0]);
+		close(p2[1]);
+	}
+	amtsim_loop_free(l);
+}
+
 static int prepared;
 
 static void
@@ -217,6 +305,7 @@ main(void)
 		cmocka_unit_test(test_timer_order),
 		cmocka_unit_test(test_many_timers),
 		cmocka_unit_test(test_fds),
+		cmocka_unit_test(test_fd_reuse_in_round),
 		cmocka_unit_test(test_prepare_and_stop),
 		cmocka_unit_test(test_sigterm_stops),
 	};
