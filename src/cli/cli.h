@@ -129,6 +129,15 @@ void cli_client_free(struct cli_client *c);
 int cli_client_call(struct cli_client *c, const char *method,
     const char *path, const json_t *body, struct cli_answer *a, char *err,
     size_t errlen);
+/*
+ * Parses an answer body (untrusted: nesting bounded before jansson runs,
+ * duplicate members refused, a non-object ignored) into a, with the HTTP
+ * status; for a status of 300 and more, the API's Error members (cleaned of
+ * control characters).  0, AMTP_E_JSON (a 2xx answer that is not a JSON
+ * object), AMTP_E_TOOBIG.  Used by cli_client_call() and the fuzz target.
+ */
+int cli_answer_parse(const char *body, size_t len, long status,
+    struct cli_answer *a, char *err, size_t errlen);
 /* GET of a text answer (/metrics) into a new NUL-terminated string. */
 int cli_client_get_text(struct cli_client *c, const char *path, long *status,
     char **text, char *err, size_t errlen);

@@ -318,13 +318,47 @@ perform(struct cli_client *c, const char *method, const char *path,
 }
 
 int
+cli_answer_parse(const char *body, size_t len, long status,
+    struct cli_answer *a, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *e;
+
+	cli_answer_reset(a);
+	a->status = status;
+	if (len > CLI_ANSWER_MAX)
+		return AMTP_E_TOOBIG;
+	if (len > 0 && json_depth(body, len, CLI_JSON_DEPTH_MAX) <=
+	    CLI_JSON_DEPTH_MAX)
+		a->body = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (a->body != NULL && !json_is_object(a->body)) {
+		json_decref(a->body);
+		a->body = NULL;
+	}
+	if (status >= 200 && status < 300 && a->body == NULL) {
+		snprintf(err, errlen, "the site's answer (HTTP %ld) is not a "
+		    "JSON object", status);
+		return AMTP_E_JSON;
+	}
+	if (status >= 300 && a->body != NULL) {
+		e = a->body;
+		cli_fmt_clean(cli_json_str(e, "error"), sizeof(a->error) - 4,
+		    a->error, sizeof(a->error));
+		cli_fmt_clean(cli_json_str(e, "message"), sizeof(a->message) - 4,
+		    a->message, sizeof(a->message));
+		cli_fmt_clean(cli_json_str(e, "field"), sizeof(a->field) - 4,
+		    a->field, sizeof(a->field));
+	}
+	return 0;
+}
+
+int
 cli_client_call(struct cli_client *c, const char *method, const char *path,
     const json_t *body, struct cli_answer *a, char *err, size_t errlen)
 {
 	struct amtp_buf *b = NULL;
-	json_error_t je;
-	json_t *e;
-	char *text = NULL;
+	char *text = NULL, sub[256] = "";
+	long status = 0;
 	int r;
 
 	cli_answer_reset(a);
@@ -336,33 +370,12 @@ cli_client_call(struct cli_client *c, const char *method, const char *path,
 		r = AMTP_E_NOMEM;
 		goto out;
 	}
-	if ((r = perform(c, method, path, text, b, &a->status, err,
+	if ((r = perform(c, method, path, text, b, &status, err,
 	    errlen)) != 0)
 		goto out;
-	if (amtp_buf_len(b) > 0 && json_depth(amtp_buf_str(b),
-	    amtp_buf_len(b), CLI_JSON_DEPTH_MAX) <= CLI_JSON_DEPTH_MAX)
-		a->body = json_loadb(amtp_buf_str(b), amtp_buf_len(b),
-		    JSON_REJECT_DUPLICATES, &je);
-	if (a->body != NULL && !json_is_object(a->body)) {
-		json_decref(a->body);
-		a->body = NULL;
-	}
-	if (a->status >= 200 && a->status < 300 && a->body == NULL) {
-		snprintf(err, errlen, "%s: the site's answer (HTTP %ld) is "
-		    "not a JSON object", path, a->status);
-		r = AMTP_E_JSON;
-		goto out;
-	}
-	if (a->status >= 300 && a->body != NULL) {
-		e = a->body;
-		amtp_strlcpy(a->error, cli_json_str(e, "error"),
-		    sizeof(a->error));
-		cli_fmt_clean(cli_json_str(e, "message"), sizeof(a->message) - 4,
-		    a->message, sizeof(a->message));
-		amtp_strlcpy(a->field, cli_json_str(e, "field"),
-		    sizeof(a->field));
-	}
-	r = 0;
+	if ((r = cli_answer_parse(amtp_buf_str(b), amtp_buf_len(b), status, a,
+	    sub, sizeof(sub))) != 0)
+		snprintf(err, errlen, "%.200s: %s", path, sub);
  out:
 	if (text != NULL) {
 		explicit_bzero(text, strlen(text));
