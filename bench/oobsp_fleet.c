@@ -251,6 +251,19 @@ cmd_serve(const char *dir, int workers)
 		goto out;
 	pol.power_scheme = 2;
 	pol.sol = pol.ider = pol.ping = 1;
+	/* OOBSP_WIFI_SSID: one WPA2-PSK profile "office" for wireless
+	 * devices (the passphrase is a test value) */
+	if ((v = getenv("OOBSP_WIFI_SSID")) != NULL) {
+		snprintf(pol.wifi[0].name, sizeof(pol.wifi[0].name), "office");
+		snprintf(pol.wifi[0].ssid, sizeof(pol.wifi[0].ssid), "%s", v);
+		pol.wifi[0].auth = 6;
+		pol.wifi[0].enc = 4;
+		pol.wifi[0].priority = 1;
+		if (amtp_secret_from_cstr("Office-PSK-123", &pol.wifi[0].psk) !=
+		    0)
+			goto out;
+		pol.nwifi = 1;
+	}
 	if ((r = oobsp_ws_transport_new((size_t)workers * 2, 0, 0,
 	    &tr)) != 0)
 		goto out;

@@ -29,7 +29,8 @@ N=3
 mkdir -p "$T/site"
 "$FLEET" init "$T/site" $DOMAIN > /dev/null || fail "site init"
 "$SIM" --state "$T/sim" --devices $N --address $NET.1 --pki-dns-suffix $DOMAIN \
-	--trust-root "$T/site/lab-root.sha256" --no-fsync --quiet > "$T/sim.log" 2>&1 &
+	--trust-root "$T/site/lab-root.sha256" --no-fsync --quiet \
+	--wireless-every 2 > "$T/sim.log" 2>&1 &
 SIMPID=$!
 for i in $(seq 1 50); do
 	grep -q "ready" "$T/sim.log" 2>/dev/null && break
@@ -44,7 +45,7 @@ for i in $(seq 1 $N); do
 	"$SIM" hostcmd "$m" start-configuration-ex 0 > /dev/null || fail "start $i"
 done
 "$FLEET" enqueue "$T/site" $DOMAIN $N $NET.1 OTP-oobsp-it-0000000- || fail "enqueue"
-timeout 60 "$FLEET" serve "$T/site" 8 > "$T/serve.out" 2> "$T/serve.err" ||
+OOBSP_WIFI_SSID=OfficeNet timeout 60 "$FLEET" serve "$T/site" 8 > "$T/serve.out" 2> "$T/serve.err" ||
 	{ cat "$T/serve.err"; fail "serve"; }
 "$FLEET" status "$T/site" > "$T/status" 
 grep -q "^1 1 done" "$T/status" || { cat "$T/status"; fail "device 1 not done"; }
@@ -67,6 +68,15 @@ t = [x for x in d["sections"]["net"]["inst"]["AMT_TLSSettingData"]
 assert t["Enabled"] == "true" and t["AcceptNonSecureConnections"] == "false", t
 EOF
 done
+# device 2 has wireless: the site's profile, and nothing else; device 1 none
+python3 - "$T/show1.json" "$T/show2.json" <<'EOF' || fail "Wi-Fi profiles"
+import json, sys
+d1 = json.load(open(sys.argv[1])); d2 = json.load(open(sys.argv[2]))
+assert not d1["sections"]["net"]["inst"].get("CIM_WiFiEndpointSettings"), d1
+w = d2["sections"]["net"]["inst"]["CIM_WiFiEndpointSettings"]
+assert len(w) == 1 and w[0]["SSID"] == "OfficeNet", w
+assert w[0]["AuthenticationMethod"] == "6" and w[0]["EncryptionMethod"] == "4", w
+EOF
 show 3 > "$T/show3.json"
 python3 -c "
 import json,sys

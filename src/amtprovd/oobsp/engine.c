@@ -251,6 +251,13 @@ oobsp_put(struct oobsp_job *j, const char *cls,
 }
 
 int
+oobsp_delete(struct oobsp_job *j, const char *cls,
+    const struct amtp_wsman_selector *sel, size_t nsel)
+{
+	return call_simple(j, AMTP_WSMAN_OP_DELETE, cls, NULL, NULL, sel, nsel);
+}
+
+int
 oobsp_create(struct oobsp_job *j, const char *cls,
     const struct amtp_wsman_obj *body)
 {

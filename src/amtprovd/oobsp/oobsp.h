@@ -57,6 +57,8 @@
 /* Largest reply body the transport keeps (AMTP_MAX_SOAP_SIZE is what the
  * parser takes). */
 #define OOBSP_REPLY_MAX			AMTP_MAX_SOAP_SIZE
+/* Wi-Fi profiles written to one device (AMT keeps a few dozen). */
+#define OOBSP_WIFI_MAX			16
 /* Certificate pins of one connection: up to 4 "sha256//<44 base64>" and
  * separators. */
 #define OOBSP_PINS_MAX			256
@@ -174,6 +176,18 @@ struct oobsp_acl {
 	int			 realms[OOBSP_ACL_REALMS_MAX];
 };
 
+/* A Wi-Fi profile ([wifi.NAME]). */
+struct oobsp_wifi {
+	char			 name[AMTP_CONF_NAME_MAX + 1];
+	char			 ssid[33];
+	int			 auth;		/* AuthenticationMethod: 4 WPA-PSK,
+						 * 5 WPA-802.1X, 6 WPA2-PSK,
+						 * 7 WPA2-802.1X */
+	int			 enc;		/* EncryptionMethod: 3 TKIP, 4 CCMP */
+	int			 priority;
+	struct amtp_secret	*psk;		/* PSK profiles */
+};
+
 struct oobsp_policy {
 	char			 dns_domain[AMTP_STORE_FQDN_MAX + 1];
 	size_t			 admin_pw_len;
@@ -193,6 +207,7 @@ struct oobsp_policy {
 	int			 ider;
 	int			 ping;
 	size_t			 nwifi;		/* [wifi.*] profiles */
+	struct oobsp_wifi	 wifi[OOBSP_WIFI_MAX];
 	int			 wired_8021x;	/* oob.wired_8021x set */
 };
 

@@ -140,6 +140,8 @@ int oobsp_put(struct oobsp_job *j, const char *cls,
     size_t nsel);
 int oobsp_create(struct oobsp_job *j, const char *cls,
     const struct amtp_wsman_obj *body);
+int oobsp_delete(struct oobsp_job *j, const char *cls,
+    const struct amtp_wsman_selector *sel, size_t nsel);
 /* The resource URI of a class into dst. */
 int oobsp_class_uri(const char *cls, char *dst, size_t dstsz);
 

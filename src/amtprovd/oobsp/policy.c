@@ -66,6 +66,8 @@ oobsp_policy_reset(struct oobsp_policy *p)
 		amtp_secret_free(p->creds[i].password);
 	for (i = 0; i < p->nacls; i++)
 		amtp_secret_free(p->acls[i].password);
+	for (i = 0; i < p->nwifi; i++)
+		amtp_secret_free(p->wifi[i].psk);
 	amtp_secret_free(p->mebx_fixed);
 	explicit_bzero(p, sizeof(*p));
 }
@@ -74,7 +76,7 @@ int
 oobsp_policy_load(const struct amtp_conf *c, struct oobsp_policy *p,
     char *err, size_t errlen)
 {
-	const char *names[OOBSP_ACLS_MAX + 1], *v, *item;
+	const char *names[OOBSP_WIFI_MAX + OOBSP_ACLS_MAX + 1], *v, *item;
 	char sub[256] = "";
 	size_t i, k, n;
 	int r, realm;
@@ -204,7 +206,53 @@ oobsp_policy_load(const struct amtp_conf *c, struct oobsp_policy *p,
 	p->sol = amtp_conf_bool(c, "oob", "serial_over_lan");
 	p->ider = amtp_conf_bool(c, "oob", "ide_redirection");
 	p->ping = amtp_conf_bool(c, "oob", "ping_response");
-	p->nwifi = amtp_conf_sections(c, "wifi.*", names, 1);
+	n = amtp_conf_sections(c, "wifi.*", names, OOBSP_WIFI_MAX + 1);
+	if (n > OOBSP_WIFI_MAX) {
+		snprintf(err, errlen, "wifi: at most %d sections",
+		    OOBSP_WIFI_MAX);
+		r = AMTP_E_CONFIG;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct oobsp_wifi *w = &p->wifi[i];
+		int psk;
+
+		amtp_strlcpy(w->name, names[i] + strlen("wifi."),
+		    sizeof(w->name));
+		amtp_strlcpy(w->ssid, amtp_conf_str(c, names[i], "ssid"),
+		    sizeof(w->ssid));
+		v = amtp_conf_str(c, names[i], "security");
+		w->auth = v == NULL || strcmp(v, "wpa2_psk") == 0 ? 6 :
+		    strcmp(v, "wpa_psk") == 0 ? 4 :
+		    strcmp(v, "wpa2_enterprise") == 0 ? 7 : 5;
+		v = amtp_conf_str(c, names[i], "encryption");
+		w->enc = v != NULL && strcmp(v, "tkip") == 0 ? 3 : 4;
+		w->priority = (int)amtp_conf_int(c, names[i], "priority");
+		psk = w->auth == 4 || w->auth == 6;
+		v = amtp_conf_str(c, names[i], "psk_file");
+		if (psk && v == NULL) {
+			snprintf(err, errlen, "%s.psk_file: required by a PSK "
+			    "profile", names[i]);
+			r = AMTP_E_CONFIG;
+			goto out;
+		}
+		if (psk) {
+			if ((r = amtp_secret_load_file(v, 63, &w->psk, sub,
+			    sizeof(sub))) != 0) {
+				snprintf(err, errlen, "%s.psk_file: %s",
+				    names[i], sub);
+				goto out;
+			}
+			if (amtp_secret_len(w->psk) < 8) {
+				snprintf(err, errlen, "%s.psk_file: a passphrase "
+				    "has 8 to 63 characters", names[i]);
+				r = AMTP_E_CONFIG;
+				p->nwifi++;
+				goto out;
+			}
+		}
+		p->nwifi++;
+	}
 	p->wired_8021x = amtp_conf_str(c, "oob", "wired_8021x") != NULL;
 	r = 0;
  out:

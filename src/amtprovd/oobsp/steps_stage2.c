@@ -580,17 +580,171 @@ oobsp_step_net_services(struct oobsp_job *j)
 /* wifi                                                                 */
 /* ------------------------------------------------------------------ */
 
+#define WIFIPORT	"CIM_WiFiPort"
+#define WIFISET		"CIM_WiFiEndpointSettings"
+#define WIFISVC		"AMT_WiFiPortConfigurationService"
+
+static int
+wifi_add(struct oobsp_job *j)
+{
+	const struct oobsp_wifi *w = &j->e->pol->wifi[j->idx];
+	struct amtp_wsman_prop in[2], sp[7];
+	struct amtp_wsman_selector sel[1];
+	struct amtp_wsman_epr epr;
+	struct amtp_wsman_obj set;
+	char ep_uri[256], set_uri[256], id[128], auth[8], enc[8], prio[8];
+	int r;
+
+	if ((r = oobsp_class_uri("CIM_WiFiEndpoint", ep_uri,
+	    sizeof(ep_uri))) != 0 || (r = oobsp_class_uri(WIFISET, set_uri,
+	    sizeof(set_uri))) != 0)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r, "class");
+	snprintf(id, sizeof(id), "Intel(r) AMT:WiFi Endpoint Settings %s",
+	    w->name);
+	snprintf(auth, sizeof(auth), "%d", w->auth);
+	snprintf(enc, sizeof(enc), "%d", w->enc);
+	snprintf(prio, sizeof(prio), "%d", w->priority);
+	memset(sel, 0, sizeof(sel));
+	sel[0].name = "Name";
+	sel[0].value = "WiFi Endpoint 0";
+	memset(&epr, 0, sizeof(epr));
+	epr.resource_uri = ep_uri;
+	epr.selectors = sel;
+	epr.nselectors = 1;
+	memset(sp, 0, sizeof(sp));
+	sp[0].name = "ElementName";
+	sp[0].text = w->name;
+	sp[1].name = "InstanceID";
+	sp[1].text = id;
+	sp[2].name = "AuthenticationMethod";
+	sp[2].text = auth;
+	sp[3].name = "EncryptionMethod";
+	sp[3].text = enc;
+	sp[4].name = "SSID";
+	sp[4].text = w->ssid;
+	sp[5].name = "Priority";
+	sp[5].text = prio;
+	sp[6].name = "PSKPassPhrase";
+	sp[6].text = amtp_secret_cstr(w->psk);
+	memset(&set, 0, sizeof(set));
+	set.ns = set_uri;
+	set.props = sp;
+	set.nprops = 7;
+	memset(in, 0, sizeof(in));
+	in[0].name = "WiFiEndpoint";
+	in[0].epr = &epr;
+	in[1].name = "WiFiEndpointSettingsInput";
+	in[1].obj = &set;
+	return oobsp_invoke(j, WIFISVC, "AddWiFiSettings", in, 2, NULL, 0);
+}
+
 int
 oobsp_step_wifi(struct oobsp_job *j)
 {
-	if (j->e->pol->nwifi == 0 && !j->e->pol->wired_8021x) {
-		oobsp_detail(j, "no Wi-Fi or 802.1X profile configured");
-		return OOBSP_SKIPPED;
+	const struct oobsp_policy *pol = j->e->pol;
+	struct amtp_wsman_selector sel[1];
+	const char *id;
+	size_t i;
+	int r;
+
+	switch (j->pc) {
+	case 0:
+		if (pol->nwifi == 0 && !pol->wired_8021x) {
+			oobsp_detail(j, "no Wi-Fi or 802.1X profile configured");
+			return OOBSP_SKIPPED;
+		}
+		/* TODO: 802.1X (enterprise Wi-Fi with the trusted root and a
+		 * client certificate enrolled through the enrollment point,
+		 * and the wired AMT_8021XProfile).  Refused before anything
+		 * is touched. */
+		for (i = 0; i < pol->nwifi; i++)
+			if (pol->wifi[i].psk == NULL)
+				return oobsp_fail(j, OOBSP_FAIL_PERMANENT,
+				    AMTP_E_NOTIMPL, "Wi-Fi profile %s: 802.1X "
+				    "profiles are not implemented in this "
+				    "version", pol->wifi[i].name);
+		if (pol->wired_8021x)
+			return oobsp_fail(j, OOBSP_FAIL_PERMANENT,
+			    AMTP_E_NOTIMPL, "wired 802.1X is not implemented in "
+			    "this version");
+		j->pc = 1;
+		return oobsp_enumerate(j, WIFIPORT);
+	case 1:
+		/* a platform without wireless has no such class: AMT
+		 * answers DestinationUnreachable */
+		if (j->rstatus == AMTP_E_SOAP_FAULT && j->resp != NULL &&
+		    j->resp->fault.subcode != NULL &&
+		    strcmp(j->resp->fault.subcode,
+		    "DestinationUnreachable") == 0) {
+			oobsp_detail(j, "the device has no wireless interface: "
+			    "%zu profiles not written", pol->nwifi);
+			return OOBSP_SKIPPED;
+		}
+		if ((r = oobsp_reply_ok(j, WIFIPORT, NULL)) != 0)
+			return r;
+		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
+		    j->resp->enum_context : "", sizeof(j->enum_ctx));
+		j->pc = 2;
+		return oobsp_pull(j, WIFIPORT);
+	case 2:
+		if ((r = oobsp_reply_ok(j, WIFIPORT, NULL)) != 0)
+			return r;
+		if (j->resp->nitems == 0) {
+			oobsp_detail(j, "the device has no wireless interface: "
+			    "%zu profiles not written", pol->nwifi);
+			return OOBSP_SKIPPED;
+		}
+		j->pc = 3;
+		return oobsp_enumerate(j, WIFISET);
+	case 3:
+		if ((r = oobsp_reply_ok(j, WIFISET, NULL)) != 0)
+			return r;
+		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
+		    j->resp->enum_context : "", sizeof(j->enum_ctx));
+		j->pc = 4;
+		return oobsp_pull(j, WIFISET);
+	case 4:
+		if ((r = oobsp_reply_ok(j, WIFISET, NULL)) != 0)
+			return r;
+		j->nids = 0;
+		for (i = 0; i < j->resp->nitems; i++) {
+			/* entries without InstanceID cannot be deleted */
+			id = amtp_wsman_obj_text(&j->resp->items[i],
+			    "InstanceID");
+			if (id == NULL || id[0] == '\0' ||
+			    strlen(id) >= sizeof(j->ids[0]) ||
+			    j->nids >= OOBSP_IDS_MAX)
+				continue;
+			amtp_strlcpy(j->ids[j->nids++], id, sizeof(j->ids[0]));
+		}
+		j->idx = 0;
+		j->pc = 5;
+		/* FALLTHROUGH */
+	case 5:
+		if (j->idx < j->nids) {
+			memset(sel, 0, sizeof(sel));
+			sel[0].name = "InstanceID";
+			sel[0].value = j->ids[j->idx];
+			j->pc = 6;
+			return oobsp_delete(j, WIFISET, sel, 1);
+		}
+		j->idx = 0;
+		j->pc = 7;
+		return wifi_add(j);
+	case 6:
+		if ((r = oobsp_reply_ok(j, WIFISET, NULL)) != 0)
+			return r;
+		j->idx++;
+		j->pc = 5;
+		return oobsp_step_wifi(j);
+	case 7:
+		if ((r = oobsp_reply_ok(j, WIFISVC, "AddWiFiSettings")) != 0)
+			return r;
+		if (++j->idx < pol->nwifi)
+			return wifi_add(j);
+		oobsp_detail(j, "%zu Wi-Fi profiles deleted, %zu added",
+		    j->nids, pol->nwifi);
+		return OOBSP_OK;
 	}
-	/* TODO: delete CIM_WiFiEndpointSettings and their certificates,
-	 * detect the wireless port, enrol client certificates (device
-	 * keys), AddTrustedRootCertificate, AddWiFiSettings, wired
-	 * AMT_8021XProfile. */
-	return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_NOTIMPL,
-	    "Wi-Fi and 802.1X profiles are not implemented in this version");
+	return bad_pc(j);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include <openssl/evp.h>
@@ -858,6 +859,85 @@ test_kerberos_no_account(void **state)
 	assert_int_equal(fd->state, 2);	/* stage 1 stays done */
 }
 
+/* ---- Wi-Fi ---- */
+
+static void
+add_wifi(struct env *v, const char *name, const char *ssid, const char *psk,
+    int prio)
+{
+	struct oobsp_wifi *w = &v->pol.wifi[v->pol.nwifi++];
+
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	snprintf(w->ssid, sizeof(w->ssid), "%s", ssid);
+	w->auth = psk != NULL ? 6 : 7;
+	w->enc = 4;
+	w->priority = prio;
+	if (psk != NULL)
+		assert_int_equal(amtp_secret_from_cstr(psk, &w->psk), 0);
+}
+
+static void TEST_A
+test_wifi_profiles(void **state)
+{
+	struct env *v = *state;
+	struct fakedev *fd;
+	int64_t job;
+
+	add_device(v, 60, "OTPwifibcdefghijklmnopqr",
+	    "OTPwifibcdefghijklmnopqr", &fd, &job);
+	fd->wireless = 1;
+	fd->wifi_n = 2;	/* someone's old profiles */
+	snprintf(fd->wifi_id[0], sizeof(fd->wifi_id[0]), "old-a");
+	snprintf(fd->wifi_id[1], sizeof(fd->wifi_id[1]), "old-b");
+	add_wifi(v, "office", "OfficeNet", "Office-PSK-123", 1);
+	add_wifi(v, "lab", "LabNet", "Lab-PSK-4567", 2);
+	engine_start(v);
+	assert_int_equal(run_engine(v, 20000), 0);
+	assert_job(v, job, AMTP_JOB_DONE, NULL);
+	assert_true(log_has(v, job, "wifi", AMTP_STEP_OK,
+	    "2 Wi-Fi profiles deleted, 2 added"));
+	assert_int_equal(fd->wifi_n, 2);
+	assert_string_equal(fd->wifi_id[0],
+	    "Intel(r) AMT:WiFi Endpoint Settings office");
+	assert_string_equal(fd->wifi_ssid[0], "OfficeNet");
+	assert_string_equal(fd->wifi_psk[0], "Office-PSK-123");
+	assert_string_equal(fd->wifi_ssid[1], "LabNet");
+}
+
+static void TEST_A
+test_wifi_wired_device(void **state)
+{
+	struct env *v = *state;
+	struct fakedev *fd;
+	int64_t job;
+
+	add_device(v, 61, "OTPwif2bcdefghijklmnopqr",
+	    "OTPwif2bcdefghijklmnopqr", &fd, &job);
+	add_wifi(v, "office", "OfficeNet", "Office-PSK-123", 1);
+	engine_start(v);
+	assert_int_equal(run_engine(v, 20000), 0);
+	assert_job(v, job, AMTP_JOB_DONE, NULL);
+	assert_true(log_has(v, job, "wifi", AMTP_STEP_SKIPPED,
+	    "no wireless interface"));
+}
+
+static void TEST_A
+test_wifi_enterprise_refused(void **state)
+{
+	struct env *v = *state;
+	struct fakedev *fd;
+	int64_t job;
+
+	add_device(v, 62, "OTPwif3bcdefghijklmnopqr",
+	    "OTPwif3bcdefghijklmnopqr", &fd, &job);
+	fd->wireless = 1;
+	add_wifi(v, "corp", "CorpNet", NULL, 1);
+	engine_start(v);
+	assert_int_equal(run_engine(v, 20000), 0);
+	assert_job(v, job, AMTP_JOB_FAILED, "wifi: Wi-Fi profile corp: 802.1X");
+	assert_int_equal(fd->wifi_n, 0);
+}
+
 /* ---- many devices at once ---- */
 
 static void TEST_A
@@ -897,10 +977,22 @@ test_policy_load(void **state)
 	    "realms = pt_administration,redirection\naccess = network\n";
 	struct oobsp_policy p;
 	struct amtp_conf *c = NULL;
-	char err[256];
+	char err[256], text[2048], pskpath[128];
+	FILE *f;
+	int n;
 
 	(void)state;
-	assert_int_equal(amtpd_config_load_mem(conf, sizeof(conf) - 1, &c,
+	snprintf(pskpath, sizeof(pskpath), "%s/psk", g_dir);
+	assert_non_null(f = fopen(pskpath, "w"));
+	fputs("Office-PSK-123\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(pskpath, 0600), 0);
+	n = snprintf(text, sizeof(text), "%s[wifi.office]\nssid = OfficeNet\n"
+	    "security = wpa2_psk\npsk_file = %s\npriority = 3\n"
+	    "[wifi.corp]\nssid = CorpNet\nsecurity = wpa2_enterprise\n"
+	    "encryption = tkip\n", conf, pskpath);
+	assert_true(n > 0 && (size_t)n < sizeof(text));
+	assert_int_equal(amtpd_config_load_mem(text, (size_t)n, &c,
 	    err, sizeof(err)), 0);
 	assert_int_equal(oobsp_policy_load(c, &p, err, sizeof(err)), 0);
 	assert_string_equal(p.dns_domain, "fleet.example.test");
@@ -918,6 +1010,16 @@ test_policy_load(void **state)
 	assert_int_equal(p.acls[0].nrealms, 2);
 	assert_int_equal(p.acls[0].realms[0], 3);
 	assert_int_equal(p.acls[0].realms[1], 2);
+	assert_int_equal(p.nwifi, 2);
+	assert_string_equal(p.wifi[0].name, "office");
+	assert_string_equal(p.wifi[0].ssid, "OfficeNet");
+	assert_int_equal(p.wifi[0].auth, 6);
+	assert_int_equal(p.wifi[0].enc, 4);
+	assert_int_equal(p.wifi[0].priority, 3);
+	assert_string_equal(amtp_secret_cstr(p.wifi[0].psk), "Office-PSK-123");
+	assert_int_equal(p.wifi[1].auth, 7);
+	assert_int_equal(p.wifi[1].enc, 3);
+	assert_null(p.wifi[1].psk);
 	oobsp_policy_reset(&p);
 	amtp_conf_free(c);
 	assert_int_equal(oobsp_realm_parse("storage_admin"), 8);
@@ -960,6 +1062,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_kerberos, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kerberos_no_account, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_wifi_profiles, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_wifi_wired_device, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_wifi_enterprise_refused,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fleet, setup, teardown),
 	};
 #else

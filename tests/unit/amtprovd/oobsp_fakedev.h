@@ -53,6 +53,8 @@ struct fakedev {
 	int		 keygen_unsupported;
 	int		 commit_fails;		/* CommitChanges -> 2057 */
 	int		 down_after_commit;	/* reboot: down for n runs */
+	int		 wireless, wifi_n;
+	char		 wifi_id[8][96], wifi_ssid[8][33], wifi_psk[8][64];
 	int		 krb_enabled, krb_nspn;
 	char		 krb_realm[64], krb_key[64], krb_spn0[128];
 	char		 krb_proto[8];
@@ -555,6 +557,73 @@ fake_handle(struct fakenet *n, struct fakedev *d,
 			i = 1;
 		}
 		r = reply_obj(n, q, out, NULL, NULL, NULL, items, (size_t)i);
+	} else if (m == AMTP_WSMAN_OP_PULL && strcmp(cls, "CIM_WiFiPort") == 0) {
+		props[0] = (struct amtp_wsman_prop)P("DeviceID",
+		    "WiFi Port 0");
+		memset(&items[0], 0, sizeof(items[0]));
+		items[0].name = cls;
+		items[0].props = props;
+		items[0].nprops = 1;
+		r = reply_obj(n, q, out, NULL, NULL, NULL, items,
+		    d->wireless ? 1 : 0);
+	} else if (m == AMTP_WSMAN_OP_PULL &&
+	    strcmp(cls, "CIM_WiFiEndpointSettings") == 0) {
+		for (i = 0; i < d->wifi_n; i++) {
+			memset(&props[2 * i], 0, 2 * sizeof(props[0]));
+			props[2 * i].name = "InstanceID";
+			props[2 * i].text = d->wifi_id[i];
+			props[2 * i + 1].name = "SSID";
+			props[2 * i + 1].text = d->wifi_ssid[i];
+			memset(&items[i], 0, sizeof(items[i]));
+			items[i].name = cls;
+			items[i].props = &props[2 * i];
+			items[i].nprops = 2;
+		}
+		r = reply_obj(n, q, out, NULL, NULL, NULL, items,
+		    (size_t)d->wifi_n);
+	} else if (m == AMTP_WSMAN_OP_DELETE &&
+	    strcmp(cls, "CIM_WiFiEndpointSettings") == 0) {
+		W();
+		s = q->nselectors == 1 ? q->selectors[0].value : NULL;
+		for (i = 0; i < d->wifi_n; i++)
+			if (s != NULL && strcmp(d->wifi_id[i], s) == 0)
+				break;
+		if (i == d->wifi_n)
+			r = AMTP_E_NOTFOUND;
+		else {
+			memmove(d->wifi_id[i], d->wifi_id[i + 1],
+			    sizeof(d->wifi_id[0]) * (size_t)(d->wifi_n - i - 1));
+			memmove(d->wifi_ssid[i], d->wifi_ssid[i + 1],
+			    sizeof(d->wifi_ssid[0]) * (size_t)(d->wifi_n - i - 1));
+			memmove(d->wifi_psk[i], d->wifi_psk[i + 1],
+			    sizeof(d->wifi_psk[0]) * (size_t)(d->wifi_n - i - 1));
+			d->wifi_n--;
+			r = reply_obj(n, q, out, NULL, NULL, NULL, NULL, 0);
+		}
+	} else if (strcmp(cls, "AMT_WiFiPortConfigurationService") == 0 &&
+	    strcmp(meth, "AddWiFiSettings") == 0) {
+		const struct amtp_wsman_obj *ws;
+
+		W();
+		pp = amtp_wsman_obj_prop(q->body, "WiFiEndpointSettingsInput",
+		    0);
+		ws = pp != NULL ? pp->obj : NULL;
+		if (ws == NULL || d->wifi_n >= 8 ||
+		    amtp_wsman_obj_text(ws, "SSID") == NULL ||
+		    amtp_wsman_obj_text(ws, "InstanceID") == NULL)
+			r = reply_rv(n, q, out, 36, NULL, 0);
+		else {
+			snprintf(d->wifi_id[d->wifi_n], sizeof(d->wifi_id[0]),
+			    "%s", amtp_wsman_obj_text(ws, "InstanceID"));
+			snprintf(d->wifi_ssid[d->wifi_n],
+			    sizeof(d->wifi_ssid[0]), "%s",
+			    amtp_wsman_obj_text(ws, "SSID"));
+			snprintf(d->wifi_psk[d->wifi_n], sizeof(d->wifi_psk[0]),
+			    "%s", amtp_wsman_obj_text(ws, "PSKPassPhrase") !=
+			    NULL ? amtp_wsman_obj_text(ws, "PSKPassPhrase") : "");
+			d->wifi_n++;
+			r = reply_rv(n, q, out, 0, NULL, 0);
+		}
 	} else if (m == AMTP_WSMAN_OP_PULL &&
 	    strcmp(cls, "AMT_SystemPowerScheme") == 0) {
 		static const char *const names[] = { "Mobile: ON in S0",
