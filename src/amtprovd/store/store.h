@@ -723,4 +723,34 @@ int amtp_store_setting_set(struct amtp_store *st, const char *key,
 int amtp_store_setting_get(struct amtp_store *st, const char *key, char *out,
     size_t outsz);
 
+/* ------------------------------------------------------------------ */
+/* Batches (store_batch.c): several units of writes under one commit    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * amtp_store_batch_begin() opens a write transaction; units of work go in
+ * between amtp_store_batch_unit_begin() and amtp_store_batch_unit_end(st, r)
+ * (a savepoint: a unit ending with r != 0 is rolled back alone, and r is
+ * returned); amtp_store_batch_end(st, r) commits (r == 0) or rolls back the
+ * whole batch and returns r or the commit's error.  Inside a batch, call
+ * only store functions that open no transaction of their own (device
+ * upsert/status/OTP hash, agent put, job enqueue, batch_set_facts); the
+ * others answer AMTP_E_INTERNAL.  Never put credentials in a batch.
+ * Usage:
+ *	amtp_store_batch_begin(st);
+ *	amtp_store_batch_unit_begin(st);
+ *	r = amtp_store_device_set_status(st, ...);
+ *	r = amtp_store_batch_unit_end(st, r);
+ *	r = amtp_store_batch_end(st, 0);	(durable when 0)
+ */
+int amtp_store_batch_begin(struct amtp_store *st);
+int amtp_store_batch_end(struct amtp_store *st, int r);
+/* True while a batch (or any transaction) is open on st. */
+int amtp_store_batch_active(const struct amtp_store *st);
+int amtp_store_batch_unit_begin(struct amtp_store *st);
+int amtp_store_batch_unit_end(struct amtp_store *st, int r);
+/* amtp_store_device_set_facts() inside a batch (AMTP_E_STATE outside). */
+int amtp_store_batch_set_facts(struct amtp_store *st, int64_t id,
+    const struct amtp_device_facts *f);
+
 #endif
