@@ -211,6 +211,43 @@ escrow_settle(struct oobsp_job *j, char *what, size_t whatsz)
 /* connect: steps 7, 8, 9                                               */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The AMT version the agent reported (step 3), when there is one: this
+ * service point speaks WS-Management, which AMT has from version 6 on
+ * (older firmware only has the EOI SOAP interface, spec 4.5).  No facts:
+ * the connect step finds out on the wire.
+ */
+static int
+version_supported(struct oobsp_job *j)
+{
+	struct amtp_device_facts f;
+	char major[8];
+	long long v;
+	size_t n;
+	int r;
+
+	r = amtp_store_device_get_facts(j->e->st, j->dev.id, &f);
+	if (r == AMTP_E_NOTFOUND || (r == 0 && f.amt_version[0] == '\0'))
+		return 0;
+	if (r != 0)
+		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r, "facts: %s",
+		    amtp_store_errmsg(j->e->st));
+	n = strcspn(f.amt_version, ".");
+	if (n == 0 || n >= sizeof(major))
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_UNSUPPORTED,
+		    "AMT version \"%s\" not understood", f.amt_version);
+	memcpy(major, f.amt_version, n);
+	major[n] = '\0';
+	if (amtp_parse_int(major, 0, 999, &v) != 0)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_UNSUPPORTED,
+		    "AMT version \"%s\" not understood", f.amt_version);
+	if (v < 6)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_UNSUPPORTED,
+		    "AMT version %s is not supported (WS-Management needs AMT "
+		    "6 or later)", f.amt_version);
+	return 0;
+}
+
 int
 oobsp_step_connect(struct oobsp_job *j)
 {
@@ -221,6 +258,8 @@ oobsp_step_connect(struct oobsp_job *j)
 
 	switch (j->pc) {
 	case 0:
+		if ((r = version_supported(j)) != 0)
+			return r;
 		if ((r = escrow_load(j)) != 0)
 			return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
 			    "escrow: %s", amtp_store_errmsg(j->e->st));

@@ -541,6 +541,36 @@ test_credentials_second_works(void **state)
 	assert_escrow_matches(v, dev, fd);
 }
 
+/* ---- unsupported AMT version ---- */
+
+static void TEST_A
+test_old_amt_version(void **state)
+{
+	struct env *v = *state;
+	struct amtp_device_facts f;
+	struct fakedev *fd;
+	int64_t job, dev;
+
+	dev = add_device(v, 70, "OTPverbcdefghijklmnopqrs",
+	    "OTPverbcdefghijklmnopqrs", &fd, &job);
+	memset(&f, 0, sizeof(f));
+	snprintf(f.amt_version, sizeof(f.amt_version), "5.2.70");
+	assert_int_equal(amtp_store_device_set_facts(v->st, dev, &f), 0);
+	engine_start(v);
+	assert_int_equal(run_engine(v, 10000), 0);
+	assert_job(v, job, AMTP_JOB_FAILED,
+	    "connect: AMT version 5.2.70 is not supported");
+	assert_int_equal(fd->requests + fd->auth_fail, 0);	/* no I/O */
+
+	/* 11.8.50 is fine */
+	snprintf(f.amt_version, sizeof(f.amt_version), "11.8.50");
+	assert_int_equal(amtp_store_device_set_facts(v->st, dev, &f), 0);
+	assert_int_equal(amtp_store_job_enqueue(v->st, dev, AMTP_JOB_PROVISION,
+	    &job, NULL), 0);
+	assert_int_equal(run_engine(v, 20000), 0);
+	assert_job(v, job, AMTP_JOB_DONE, NULL);
+}
+
 /* ---- step 7: TLS refused ---- */
 
 static void TEST_A
@@ -1048,6 +1078,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_credentials_second_works,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tls_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_old_amt_version, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_keygen_fallback, setup,
 		    teardown),
