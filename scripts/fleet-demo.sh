@@ -86,13 +86,17 @@ SIM=$T/sim
 mkdir -p "$T/agents"
 PIDS=()
 XPID=
+WPID=
 # With AMTP_DEMO_STATS=FILE (bench/demo_1000.sh), CPU seconds and peak RSS
 # of every process the demo started go to FILE: the servers are sampled
 # from /proc just before they are stopped, the agents and the watch through
 # the rusage of their waiting parent.
 STATS=${AMTP_DEMO_STATS:-}
-RUSAGE_PY='import os, resource, subprocess, sys
-rc = subprocess.call(sys.argv[2:])
+RUSAGE_PY='import os, resource, signal, subprocess, sys
+p = subprocess.Popen(sys.argv[2:])
+for s in (signal.SIGINT, signal.SIGTERM):
+    signal.signal(s, lambda n, f: p.send_signal(n))
+rc = p.wait()
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
 with open(sys.argv[1], "a") as f:
     f.write("%s %.2f %.2f %d\n" % (os.path.basename(sys.argv[1]), r.ru_utime, r.ru_stime, r.ru_maxrss))
@@ -112,6 +116,7 @@ snapshot() {	# PID LABEL: "label pid user_s sys_s peak_rss_kb", children too
 cleanup() {
 	local p
 	trap - EXIT INT TERM
+	[ -n "$WPID" ] && kill -TERM "$WPID" 2>/dev/null && wait "$WPID" 2>/dev/null
 	if [ -n "$STATS" ]; then
 		[ -n "${PIDS[0]:-}" ] && snapshot "${PIDS[0]}" amtprovd
 		[ -n "${PIDS[1]:-}" ] && snapshot "${PIDS[1]}" amtsim
@@ -245,13 +250,18 @@ else
 fi
 XPID=$!
 T0=$(date +%s.%N)
+# the watch runs in the background and the script waits for it, so that a
+# signal to the script (Ctrl-C, a CI's SIGTERM) is acted on at once
 if [ -n "$STATS" ]; then
 	python3 -c "$RUSAGE_PY" "$T/watch.rusage" "$AMTPROV" --dir "$SITE" watch \
-		--expect "$N" --while-pid "$XPID" --timeout "$TIMEOUT"
+		--expect "$N" --while-pid "$XPID" --timeout "$TIMEOUT" &
 else
-	"$AMTPROV" --dir "$SITE" watch --expect "$N" --while-pid "$XPID" --timeout "$TIMEOUT"
+	"$AMTPROV" --dir "$SITE" watch --expect "$N" --while-pid "$XPID" --timeout "$TIMEOUT" &
 fi
+WPID=$!
+wait "$WPID"
 WATCH=$?
+WPID=
 T1=$(date +%s.%N)
 wait "$XPID" 2>/dev/null
 XPID=

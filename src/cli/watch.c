@@ -401,9 +401,16 @@ cli_watch(struct cli_client *c, int argc, char *argv[])
 			shown = 1;
 		} else
 			shown = 0;
+		/*
+		 * Done when no job is open and no more devices will come:
+		 * with --while-pid, once that process (the batch of agents)
+		 * has ended, even when some agent failed and fewer devices
+		 * than --expect registered; without it, once --expect
+		 * devices are known.
+		 */
 		pid_alive = pid > 0 && is_running((pid_t)pid);
-		if (!pid_alive && k.js[JS_QUEUED] + k.js[JS_RUNNING] == 0 &&
-		    k.devices >= expect && polls > 1) {
+		if (k.js[JS_QUEUED] + k.js[JS_RUNNING] == 0 && polls > 1 &&
+		    (pid > 0 ? !pid_alive : k.devices >= expect)) {
 			ended = 1;
 			break;
 		}
