@@ -11,6 +11,8 @@
 #   RATE    agents started per second (default: all at once)
 #   AMTP_BENCH_TMP  where the temp site goes (default /tmp; /dev/shm takes
 #                   the disk's fsync cost out)
+#   AMTP_BENCH_TLS_PRIORITIES  site.tls_priorities (default: amtprovd's)
+#   AMTP_BENCH_KEY  server key: ec (P-256, default) or rsa (RSA 2048)
 # Use a build without sanitizers for figures (ASan makes everything 2-5x
 # slower).
 set -u
@@ -35,7 +37,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+case ${AMTP_BENCH_KEY:-ec} in
+rsa) KEYOPT=(-newkey rsa:2048) ;;
+*) KEYOPT=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
+esac
+openssl req -x509 "${KEYOPT[@]}" -nodes \
 	-keyout "$T/site.key" -out "$T/site.crt" -days 2 -subj /CN=127.0.0.1 \
 	-addext "subjectAltName=IP:127.0.0.1" 2>/dev/null || exit 1
 chmod 600 "$T/site.key"
@@ -54,6 +60,7 @@ enrolment_secret_file = $T/enrol.secret
 threads = $THREADS
 max_connections = 4096
 log_level = warning
+${AMTP_BENCH_TLS_PRIORITIES:+tls_priorities = $AMTP_BENCH_TLS_PRIORITIES}
 [oob]
 dns_domain = bench.example.test
 CONF
@@ -71,7 +78,7 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 [ -n "$PORT" ] || { echo "amtprovd did not start"; cat "$T/daemon.log"; exit 1; }
-echo "amtprovd on 127.0.0.1:$PORT, $THREADS threads, SQLite; $N agents"
+echo "amtprovd on 127.0.0.1:$PORT, $THREADS threads, SQLite; $N agents; key ${AMTP_BENCH_KEY:-ec}; TLS $(openssl s_client -connect "127.0.0.1:$PORT" </dev/null 2>/dev/null | sed -n 's/^New, \(.*\)$/\1/p' | head -1)"
 cpu() { # utime + stime of the site role (the child) in seconds
 	local c
 	c=$(pgrep -P "$PID" | head -1)

@@ -28,22 +28,45 @@
 #include "site/httpd.h"
 #include "site/requests.h"
 #include "site/site.h"
+#include "site/wgroup.h"
 #include "store/store.h"
+
+/* The writes of one registration: the device, then its agent. */
+struct reg_unit {
+	const struct amtp_device_in *di;
+	const char	*name;
+	const char	*hash;
+	int64_t		 dev_id;
+	int64_t		 agent_row;
+	int		 created;
+};
+
+static int
+reg_unit(struct amtp_store *st, void *arg)
+{
+	struct reg_unit *u = arg;
+	int r;
+
+	if ((r = amtp_store_device_upsert(st, u->di, &u->dev_id,
+	    &u->created)) != 0)
+		return r;
+	return amtp_store_agent_put(st, u->name, u->hash, u->dev_id,
+	    &u->agent_row);
+}
 
 void
 site_api_register(struct site_req *req)
 {
 	struct site_register_req in;
 	struct amtp_device_in di;
-	struct amtp_store *st = NULL;
+	struct reg_unit u;
 	struct site_err e;
 	char rnd[SITE_TOKEN_RANDOM_SIZE];
 	char token[AMTP_STORE_NAME_MAX + 1 + SITE_TOKEN_RANDOM_SIZE];
 	char hash[SITE_CRED_HASH_SIZE];
 	char fqdn[AMTP_DNS_NAME_MAX + 1];
 	const char *dom;
-	int64_t dev_id = 0, agent_row = 0;
-	int created = 0, r;
+	int r;
 	json_t *j;
 
 	memset(&e, 0, sizeof(e));
@@ -78,25 +101,23 @@ site_api_register(struct site_req *req)
 	di.uuid = in.smbios_uuid;
 	di.hostname = in.hostname;
 	di.fqdn = fqdn;
-	st = site_req_store(req);
-	if ((r = amtp_store_device_upsert(st, &di, &dev_id, &created)) != 0) {
-		site_reply_store_err(req, r, "device upsert");
+	memset(&u, 0, sizeof(u));
+	u.di = &di;
+	u.name = in.smbios_uuid;
+	u.hash = hash;
+	if ((r = site_wgroup_run(req->site->wg, reg_unit, &u)) != 0) {
+		site_reply_store_err(req, r, "register");
 		goto out;
 	}
-	if ((r = amtp_store_agent_put(st, in.smbios_uuid, hash, dev_id,
-	    &agent_row)) != 0) {
-		site_reply_store_err(req, r, "agent put");
-		goto out;
-	}
-	log_info("dev %lld: agent %s registered from %s%s", (long long)dev_id,
-	    in.smbios_uuid, req->peer, created ? " (new device)" : "");
+	log_info("dev %lld: agent %s registered from %s%s",
+	    (long long)u.dev_id, in.smbios_uuid, req->peer,
+	    u.created ? " (new device)" : "");
 	j = json_pack("{s:s, s:I, s:s, s:b}", "agent_id", in.smbios_uuid,
-	    "device_id", (json_int_t)dev_id, "agent_token", token,
-	    "new_device", created);
+	    "device_id", (json_int_t)u.dev_id, "agent_token", token,
+	    "new_device", u.created);
 	req->sensitive = 1;
-	site_reply_json(req, created ? 201 : 200, j);
+	site_reply_json(req, u.created ? 201 : 200, j);
  out:
-	site_req_store_put(req, st);
 	explicit_bzero(rnd, sizeof(rnd));
 	explicit_bzero(token, sizeof(token));
 	explicit_bzero(hash, sizeof(hash));
@@ -193,16 +214,33 @@ open_provision_job(struct amtp_store *st, int64_t dev, int64_t *job)
 	return 0;
 }
 
+struct enqueue_unit {
+	int64_t	device_id;
+	int64_t	job_id;
+	int	created;
+};
+
+static int
+enqueue_unit(struct amtp_store *st, void *arg)
+{
+	struct enqueue_unit *u = arg;
+
+	return amtp_store_job_enqueue(st, u->device_id, AMTP_JOB_PROVISION,
+	    &u->job_id, &u->created);
+}
+
 int
 site_api_maybe_queue(struct site_req *req, struct amtp_store *st,
     int64_t device_id, int64_t *job_id)
 {
 	struct amtp_device_rec d;
 	struct amtp_device_facts *f = NULL;
+	struct enqueue_unit eu;
 	char why[AMTP_STORE_TEXT_MAX];
 	int created = 0, r;
 
 	*job_id = 0;
+	memset(&eu, 0, sizeof(eu));
 	if ((r = amtp_store_device_get(st, device_id, &d)) != 0)
 		goto out;
 	if (d.status != AMTP_AMT_NOT_PROVISIONED || !d.has_otp) {
@@ -235,9 +273,11 @@ site_api_maybe_queue(struct site_req *req, struct amtp_store *st,
 			    (long long)device_id, amtp_errname(r));
 		goto out;
 	}
-	if ((r = amtp_store_job_enqueue(st, device_id, AMTP_JOB_PROVISION,
-	    job_id, &created)) != 0)
+	eu.device_id = device_id;
+	if ((r = site_wgroup_run(req->site->wg, enqueue_unit, &eu)) != 0)
 		goto out;
+	*job_id = eu.job_id;
+	created = eu.created;
 	if (created)
 		log_info("dev %lld: provisioning job %lld queued (%s)",
 		    (long long)device_id, (long long)*job_id, req->actor);
@@ -247,6 +287,25 @@ site_api_maybe_queue(struct site_req *req, struct amtp_store *st,
 	return r;
 }
 
+/* The writes of one OTP message: the AMT address, then the hash. */
+struct otp_unit {
+	const struct amtp_device_in *di;
+	int64_t		 dev_id;
+	const char	*otp_sha256;
+};
+
+static int
+otp_unit(struct amtp_store *st, void *arg)
+{
+	struct otp_unit *u = arg;
+	int64_t id;
+	int r;
+
+	if ((r = amtp_store_device_upsert(st, u->di, &id, NULL)) != 0)
+		return r;
+	return amtp_store_device_set_otp_hash(st, u->dev_id, u->otp_sha256);
+}
+
 void
 site_api_otp(struct site_req *req)
 {
@@ -254,8 +313,9 @@ site_api_otp(struct site_req *req)
 	struct amtp_device_rec d;
 	struct amtp_device_in di;
 	struct amtp_store *st = NULL;
+	struct otp_unit u;
 	struct site_err e;
-	int64_t id = 0, job = 0;
+	int64_t job = 0;
 	int r;
 
 	memset(&e, 0, sizeof(e));
@@ -269,12 +329,10 @@ site_api_otp(struct site_req *req)
 	memset(&di, 0, sizeof(di));
 	di.uuid = d.uuid;
 	di.amt_addr = in.amt_address;
-	if ((r = amtp_store_device_upsert(st, &di, &id, NULL)) != 0) {
-		site_reply_store_err(req, r, "device address");
-		goto out;
-	}
-	if ((r = amtp_store_device_set_otp_hash(st, d.id,
-	    in.otp_sha256)) != 0) {
+	u.di = &di;
+	u.dev_id = d.id;
+	u.otp_sha256 = in.otp_sha256;
+	if ((r = site_wgroup_run(req->site->wg, otp_unit, &u)) != 0) {
 		site_reply_store_err(req, r, "otp hash");
 		goto out;
 	}
@@ -333,6 +391,31 @@ site_api_state_status(const struct site_state_req *in,
 	return AMTP_AMT_EXTERNALLY_PROVISIONED;
 }
 
+/* The writes of one state message: the facts (when AMT is there), then
+ * the status when it changes. */
+struct state_unit {
+	int64_t		 dev_id;
+	const struct amtp_device_facts *f;	/* NULL: keep the facts */
+	int		 set_status;
+	enum amtp_amt_status status;
+	const char	*reason;
+};
+
+static int
+state_unit(struct amtp_store *st, void *arg)
+{
+	struct state_unit *u = arg;
+	int r;
+
+	if (u->f != NULL &&
+	    (r = amtp_store_batch_set_facts(st, u->dev_id, u->f)) != 0)
+		return r;
+	if (u->set_status)
+		return amtp_store_device_set_status(st, u->dev_id, u->status,
+		    u->reason);
+	return 0;
+}
+
 void
 site_api_state(struct site_req *req)
 {
@@ -340,6 +423,7 @@ site_api_state(struct site_req *req)
 	struct amtp_device_facts *f = NULL;
 	struct amtp_device_rec d;
 	struct amtp_store *st = NULL;
+	struct state_unit u;
 	struct site_err e;
 	enum amtp_amt_status ns;
 	char reason[AMTP_STORE_TEXT_MAX + 1];
@@ -382,16 +466,18 @@ site_api_state(struct site_req *req)
 			f->root_hashes[i].is_active =
 			    in->cert_hashes[i].is_active;
 		}
-		if ((r = amtp_store_device_set_facts(st, d.id, f)) != 0) {
-			site_reply_store_err(req, r, "device facts");
-			goto out;
-		}
 	}
 	ns = site_api_state_status(in, d.status, reason, sizeof(reason),
 	    &may_queue);
-	if ((ns != d.status || strcmp(reason, d.status_reason) != 0) &&
-	    (r = amtp_store_device_set_status(st, d.id, ns, reason)) != 0) {
-		site_reply_store_err(req, r, "device status");
+	memset(&u, 0, sizeof(u));
+	u.dev_id = d.id;
+	u.f = in->amt_supported ? f : NULL;
+	u.set_status = ns != d.status || strcmp(reason, d.status_reason) != 0;
+	u.status = ns;
+	u.reason = reason;
+	if ((u.f != NULL || u.set_status) &&
+	    (r = site_wgroup_run(req->site->wg, state_unit, &u)) != 0) {
+		site_reply_store_err(req, r, "state report");
 		goto out;
 	}
 	if (may_queue &&

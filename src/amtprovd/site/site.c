@@ -26,6 +26,7 @@
 #include "site/metrics.h"
 #include "site/pool.h"
 #include "site/site.h"
+#include "site/wgroup.h"
 
 #define TLS_FILE_MAX	(256 * 1024)	/* PEM certificate chain or key */
 
@@ -66,19 +67,21 @@ site_setup(struct site *s, const struct amtp_conf *conf, size_t nconn)
 		goto out;
 	}
 	/*
-	 * SQLite takes one writer at a time whatever the connection count,
-	 * and several connections of one process to one file lose each
-	 * other's POSIX locks when the store open()s and close()s the file
-	 * (store_sqlite_open creates it that way), which let another
-	 * process delete the live WAL.  So SQLite gets one connection,
-	 * shared under the pool's lock; PostgreSQL gets nconn.
+	 * SQLite too gets nconn connections: WAL lets them read at once, and
+	 * writers take the database lock in turn (busy timeout).  The agent
+	 * reports, the bulk of the writes, go through the write group's own
+	 * connection, which commits the reports that arrive together in one
+	 * transaction (site/wgroup.c).
 	 */
 	uri = amtp_conf_str(conf, "site", "database");
-	if (strncmp(uri, "sqlite:", 7) == 0)
-		nconn = 1;
 	if ((r = site_pool_new(uri, s->mk, nconn, &s->pool, err,
 	    sizeof(err))) != 0) {
 		log_err_r(r, "site: database: %s", err);
+		goto out;
+	}
+	if ((r = site_wgroup_new(uri, s->mk, &s->wg, err,
+	    sizeof(err))) != 0) {
+		log_err_r(r, "site: database (write group): %s", err);
 		goto out;
 	}
 	if ((r = site_metrics_new(&s->metrics)) != 0)
@@ -97,6 +100,8 @@ site_cleanup(struct site *s)
 	s->httpd = NULL;
 	site_metrics_free(s->metrics);
 	s->metrics = NULL;
+	site_wgroup_free(s->wg);
+	s->wg = NULL;
 	site_pool_free(s->pool);
 	s->pool = NULL;
 	amtp_master_key_free(s->mk);

@@ -18,12 +18,14 @@ struct amtp_store;
 struct site_metrics;
 struct site_pool;
 struct site_httpd;
+struct site_wgroup;
 
 struct site {
 	const struct amtp_conf	*conf;
 	struct amtp_master_key	*mk;
 	uint8_t			 enrol_hash[32];	/* SHA-256 of the secret */
 	struct site_pool	*pool;
+	struct site_wgroup	*wg;		/* group commit of agent writes */
 	struct site_metrics	*metrics;
 	struct site_httpd	*httpd;
 };
@@ -38,7 +40,8 @@ int site_main(const struct amtp_conf *conf);
 
 /*
  * Sets up s from conf without starting the HTTPS API (tests use it): master
- * key, enrolment secret, store pool of nconn connections, metrics.
+ * key, enrolment secret, store pool of nconn connections, the write
+ * group's own connection, metrics.
  * 0 or a negative AMTP_E_* code (logged with the file or key at fault).
  * site_cleanup() releases everything site_setup() or the API took.
  */
