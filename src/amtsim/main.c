@@ -52,7 +52,8 @@ usage(void)
 	    "       amtsim --state DIR --show N [--json] [--secrets]\n"
 	    "       amtsim hostcmd URI COMMAND [ARG] [--json] "
 	    "[--timeout MS] [--otp-nul]\n"
-	    "       (amtsim hostcmd --help lists the commands)\n");
+	    "       (amtsim hostcmd --help lists the commands)\n"
+	    "       amtsim --version\n");
 }
 
 /* ---- hostcmd ---- */
@@ -600,6 +601,7 @@ main(int argc, char **argv)
 		{ "keypool", required_argument, NULL, 'K' },
 		{ "preauth-timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct amtsim_fleet_desc desc, fdesc;
@@ -632,6 +634,10 @@ main(int argc, char **argv)
 	err[0] = '\0';
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'R':
+			printf("amtsim %s\n", AMTP_VERSION);
+			rc = 0;
+			goto out;
 		case 's':
 			dir = optarg;
 			break;
