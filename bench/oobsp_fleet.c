@@ -264,6 +264,36 @@ cmd_serve(const char *dir, int workers)
 			goto out;
 		pol.nwifi = 1;
 	}
+	/* OOBSP_8021X_ROOT=FILE: an EAP-TLS profile (that root, a client
+	 * certificate per device) used by a Wi-Fi profile "corp" and by the
+	 * wired interface */
+	pol.wired = -1;
+	if ((v = getenv("OOBSP_8021X_ROOT")) != NULL) {
+		STACK_OF(X509) *roots = NULL;
+		struct oobsp_8021x *x = &pol.x8021[0];
+
+		if (amtp_pki_chain_load(v, &roots) != 0)
+			goto out;
+		x->ca = X509_dup(sk_X509_value(roots, sk_X509_num(roots) - 1));
+		amtp_pki_chain_free(roots);
+		snprintf(x->name, sizeof(x->name), "corp-tls");
+		snprintf(x->server_name, sizeof(x->server_name),
+		    "radius.example.test");
+		x->protocol = 0;
+		x->client_cert = 1;
+		pol.nx8021 = 1;
+		snprintf(pol.wifi[pol.nwifi].name, sizeof(pol.wifi[0].name),
+		    "corp");
+		snprintf(pol.wifi[pol.nwifi].ssid, sizeof(pol.wifi[0].ssid),
+		    "CorpNet");
+		pol.wifi[pol.nwifi].auth = 7;
+		pol.wifi[pol.nwifi].enc = 4;
+		pol.wifi[pol.nwifi].priority = 2;
+		pol.wifi[pol.nwifi].x8021 = 0;
+		pol.nwifi++;
+		pol.wired_8021x = 1;
+		pol.wired = 0;
+	}
 	if ((r = oobsp_ws_transport_new((size_t)workers * 2, 0, 0,
 	    &tr)) != 0)
 		goto out;

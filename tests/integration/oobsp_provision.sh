@@ -45,7 +45,7 @@ for i in $(seq 1 $N); do
 	"$SIM" hostcmd "$m" start-configuration-ex 0 > /dev/null || fail "start $i"
 done
 "$FLEET" enqueue "$T/site" $DOMAIN $N $NET.1 OTP-oobsp-it-0000000- || fail "enqueue"
-OOBSP_WIFI_SSID=OfficeNet timeout 60 "$FLEET" serve "$T/site" 8 > "$T/serve.out" 2> "$T/serve.err" ||
+OOBSP_WIFI_SSID=OfficeNet OOBSP_8021X_ROOT="$T/site/ca-root.pem" timeout 60 "$FLEET" serve "$T/site" 8 > "$T/serve.out" 2> "$T/serve.err" ||
 	{ cat "$T/serve.err"; fail "serve"; }
 "$FLEET" status "$T/site" > "$T/status" 
 grep -q "^1 1 done" "$T/status" || { cat "$T/status"; fail "device 1 not done"; }
@@ -74,8 +74,14 @@ import json, sys
 d1 = json.load(open(sys.argv[1])); d2 = json.load(open(sys.argv[2]))
 assert not d1["sections"]["net"]["inst"].get("CIM_WiFiEndpointSettings"), d1
 w = d2["sections"]["net"]["inst"]["CIM_WiFiEndpointSettings"]
-assert len(w) == 1 and w[0]["SSID"] == "OfficeNet", w
+assert len(w) == 2 and w[0]["SSID"] == "OfficeNet", w
 assert w[0]["AuthenticationMethod"] == "6" and w[0]["EncryptionMethod"] == "4", w
+assert w[1]["SSID"] == "CorpNet" and w[1]["AuthenticationMethod"] == "7", w
+for d in (d1, d2):
+    x = d["sections"]["net"]["inst"]["AMT_8021XProfile"][0]
+    assert x["Enabled"] == "true" and x["AuthenticationProtocol"] == "0", x
+    c = d["sections"]["net"]["certs"]
+    assert len([e for e in c if e.get("root")]) == 1, c   # the RADIUS root
 EOF
 show 3 > "$T/show3.json"
 python3 -c "

@@ -27,6 +27,8 @@
 #include "amtprov/limits.h"
 #include "amtprov/wsman.h"
 
+#include <openssl/x509.h>
+
 /*
  * Limits of the service point (kept here, next to their only users; each
  * with its reason).
@@ -57,6 +59,8 @@
 /* Largest reply body the transport keeps (AMTP_MAX_SOAP_SIZE is what the
  * parser takes). */
 #define OOBSP_REPLY_MAX			AMTP_MAX_SOAP_SIZE
+/* 802.1X profiles of a site. */
+#define OOBSP_8021X_MAX			8
 /* Wi-Fi profiles written to one device (AMT keeps a few dozen). */
 #define OOBSP_WIFI_MAX			16
 /* Certificate pins of one connection: up to 4 "sha256//<44 base64>" and
@@ -176,6 +180,18 @@ struct oobsp_acl {
 	int			 realms[OOBSP_ACL_REALMS_MAX];
 };
 
+/* An 802.1X profile ([ieee8021x.NAME]). */
+struct oobsp_8021x {
+	char			 name[AMTP_CONF_NAME_MAX + 1];
+	int			 protocol;	/* 0 EAP-TLS, 1 EAP-TTLS/MSCHAPv2,
+						 * 2 PEAP/MSCHAPv2 */
+	char			 server_name[257];	/* "" none */
+	X509			*ca;		/* RADIUS server root, or NULL */
+	char			 username[257];
+	struct amtp_secret	*password;	/* password methods */
+	int			 client_cert;	/* enrol one (EAP-TLS) */
+};
+
 /* A Wi-Fi profile ([wifi.NAME]). */
 struct oobsp_wifi {
 	char			 name[AMTP_CONF_NAME_MAX + 1];
@@ -186,6 +202,8 @@ struct oobsp_wifi {
 	int			 enc;		/* EncryptionMethod: 3 TKIP, 4 CCMP */
 	int			 priority;
 	struct amtp_secret	*psk;		/* PSK profiles */
+	int			 x8021;		/* enterprise: index in
+						 * policy.x8021, else -1 */
 };
 
 struct oobsp_policy {
@@ -209,6 +227,9 @@ struct oobsp_policy {
 	size_t			 nwifi;		/* [wifi.*] profiles */
 	struct oobsp_wifi	 wifi[OOBSP_WIFI_MAX];
 	int			 wired_8021x;	/* oob.wired_8021x set */
+	int			 wired;		/* its index in x8021, or -1 */
+	size_t			 nx8021;	/* [ieee8021x.*] profiles */
+	struct oobsp_8021x	 x8021[OOBSP_8021X_MAX];
 };
 
 /* Reads the policy from a loaded amtprovd.conf (secret files are read now).

@@ -105,6 +105,8 @@ struct oobsp_job {
 	/* stage 1 scratch */
 	char				 key_id[OOBSP_ID_MAX + 1];
 	char				 cert_id[OOBSP_ID_MAX + 1];
+	char				 root_id[OOBSP_ID_MAX + 1];	/* 802.1X */
+	char				 client_id[OOBSP_ID_MAX + 1];	/* 802.1X */
 	X509				*web_cert;	/* issued for this device */
 	EVP_PKEY			*web_key;	/* fallback: made by us */
 	int				 keygen_fallback;
@@ -187,6 +189,15 @@ int oobsp_step_kerberos(struct oobsp_job *j);
 int oobsp_step_power(struct oobsp_job *j);
 int oobsp_step_net_services(struct oobsp_job *j);
 int oobsp_step_wifi(struct oobsp_job *j);
+int oobsp_step_wired_8021x(struct oobsp_job *j);
+
+/* steps_8021x.c: puts the root and (EAP-TLS) the client certificate of
+ * 802.1X profile k on the device, using j->pc from base to base +
+ * OOBSP_XC_PCS - 1; start it with j->pc = base.  OOBSP_WAIT while it works,
+ * OOBSP_OK when done (j->root_id, j->client_id: "" when none), or a
+ * failure. */
+#define OOBSP_XC_PCS	10
+int oobsp_8021x_certs(struct oobsp_job *j, int k, int base);
 int oobsp_step_report(struct oobsp_job *j);
 
 /* steps_tls.c: puts back the instance saved in j->saved (a Get reply) with

@@ -11,6 +11,7 @@
 #include "amtprov/conf.h"
 #include "amtprov/err.h"
 #include "amtprov/limits.h"
+#include "amtprov/pki.h"
 #include "amtprov/secret.h"
 #include "amtprov/str.h"
 
@@ -57,6 +58,83 @@ load_secret(const char *path, struct amtp_secret **out, char *err,
 	    errlen);
 }
 
+static int
+find_8021x(const struct oobsp_policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nx8021; i++)
+		if (strcmp(p->x8021[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* [ieee8021x.*]: method, server names, root, user and password. */
+static int
+load_8021x(const struct amtp_conf *c, struct oobsp_policy *p, char *err,
+    size_t errlen)
+{
+	const char *names[OOBSP_8021X_MAX + 1], *v;
+	STACK_OF(X509) *roots = NULL;
+	char sub[256] = "";
+	size_t i, n;
+	int r;
+
+	n = amtp_conf_sections(c, "ieee8021x.*", names, OOBSP_8021X_MAX + 1);
+	if (n > OOBSP_8021X_MAX) {
+		snprintf(err, errlen, "ieee8021x: at most %d sections",
+		    OOBSP_8021X_MAX);
+		return AMTP_E_CONFIG;
+	}
+	for (i = 0; i < n; i++) {
+		struct oobsp_8021x *x = &p->x8021[i];
+
+		p->nx8021++;
+		amtp_strlcpy(x->name, names[i] + strlen("ieee8021x."),
+		    sizeof(x->name));
+		v = amtp_conf_str(c, names[i], "method");
+		x->protocol = v == NULL || strcmp(v, "eap_tls") == 0 ? 0 :
+		    strcmp(v, "eap_ttls_mschapv2") == 0 ? 1 : 2;
+		if (amtp_conf_list_len(c, names[i], "server_names") > 0)
+			amtp_strlcpy(x->server_name, amtp_conf_list_item(c,
+			    names[i], "server_names", 0),
+			    sizeof(x->server_name));
+		if ((v = amtp_conf_str(c, names[i], "username")) != NULL)
+			amtp_strlcpy(x->username, v, sizeof(x->username));
+		x->client_cert = x->protocol == 0 &&
+		    amtp_conf_bool(c, names[i], "client_certificate");
+		if ((v = amtp_conf_str(c, names[i], "ca_cert_file")) != NULL) {
+			if ((r = amtp_pki_chain_load(v, &roots)) != 0) {
+				snprintf(err, errlen, "%s.ca_cert_file: %s",
+				    names[i], amtp_strerror(r));
+				return AMTP_E_CONFIG;
+			}
+			x->ca = X509_dup(sk_X509_value(roots,
+			    sk_X509_num(roots) - 1));
+			amtp_pki_chain_free(roots);
+			roots = NULL;
+			if (x->ca == NULL)
+				return AMTP_E_NOMEM;
+		}
+		if (x->protocol != 0) {
+			v = amtp_conf_str(c, names[i], "password_file");
+			if (v == NULL || x->username[0] == '\0') {
+				snprintf(err, errlen, "%s: username and "
+				    "password_file are required by %s", names[i],
+				    amtp_conf_str(c, names[i], "method"));
+				return AMTP_E_CONFIG;
+			}
+			if ((r = amtp_secret_load_file(v, AMTP_AMT_PASSWORD_MAX,
+			    &x->password, sub, sizeof(sub))) != 0) {
+				snprintf(err, errlen, "%s.password_file: %s",
+				    names[i], sub);
+				return r;
+			}
+		}
+	}
+	return 0;
+}
+
 void
 oobsp_policy_reset(struct oobsp_policy *p)
 {
@@ -68,6 +146,10 @@ oobsp_policy_reset(struct oobsp_policy *p)
 		amtp_secret_free(p->acls[i].password);
 	for (i = 0; i < p->nwifi; i++)
 		amtp_secret_free(p->wifi[i].psk);
+	for (i = 0; i < p->nx8021; i++) {
+		amtp_secret_free(p->x8021[i].password);
+		X509_free(p->x8021[i].ca);
+	}
 	amtp_secret_free(p->mebx_fixed);
 	explicit_bzero(p, sizeof(*p));
 }
@@ -206,6 +288,8 @@ oobsp_policy_load(const struct amtp_conf *c, struct oobsp_policy *p,
 	p->sol = amtp_conf_bool(c, "oob", "serial_over_lan");
 	p->ider = amtp_conf_bool(c, "oob", "ide_redirection");
 	p->ping = amtp_conf_bool(c, "oob", "ping_response");
+	if ((r = load_8021x(c, p, err, errlen)) != 0)
+		goto out;
 	n = amtp_conf_sections(c, "wifi.*", names, OOBSP_WIFI_MAX + 1);
 	if (n > OOBSP_WIFI_MAX) {
 		snprintf(err, errlen, "wifi: at most %d sections",
@@ -229,6 +313,18 @@ oobsp_policy_load(const struct amtp_conf *c, struct oobsp_policy *p,
 		w->enc = v != NULL && strcmp(v, "tkip") == 0 ? 3 : 4;
 		w->priority = (int)amtp_conf_int(c, names[i], "priority");
 		psk = w->auth == 4 || w->auth == 6;
+		w->x8021 = -1;
+		if (!psk) {
+			v = amtp_conf_str(c, names[i], "ieee8021x");
+			if (v == NULL || (w->x8021 = find_8021x(p, v)) < 0) {
+				snprintf(err, errlen, "%s.ieee8021x: an enterprise "
+				    "profile names an [ieee8021x.NAME] section",
+				    names[i]);
+				r = AMTP_E_CONFIG;
+				p->nwifi++;
+				goto out;
+			}
+		}
 		v = amtp_conf_str(c, names[i], "psk_file");
 		if (psk && v == NULL) {
 			snprintf(err, errlen, "%s.psk_file: required by a PSK "
@@ -253,7 +349,16 @@ oobsp_policy_load(const struct amtp_conf *c, struct oobsp_policy *p,
 		}
 		p->nwifi++;
 	}
-	p->wired_8021x = amtp_conf_str(c, "oob", "wired_8021x") != NULL;
+	p->wired = -1;
+	if ((v = amtp_conf_str(c, "oob", "wired_8021x")) != NULL) {
+		p->wired_8021x = 1;
+		if ((p->wired = find_8021x(p, v)) < 0) {
+			snprintf(err, errlen, "oob.wired_8021x: no section "
+			    "[ieee8021x.%.64s]", v);
+			r = AMTP_E_CONFIG;
+			goto out;
+		}
+	}
 	r = 0;
  out:
 	if (r != 0)

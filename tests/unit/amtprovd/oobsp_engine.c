@@ -396,7 +396,8 @@ test_provision_one(void **state)
 	for (i = 0; i < oobsp_plan_provision_len; i++) {
 		const char *s = oobsp_plan_provision[i].name;
 
-		if (strcmp(s, "kerberos") == 0 || strcmp(s, "wifi") == 0)
+		if (strcmp(s, "kerberos") == 0 || strcmp(s, "wifi") == 0 ||
+		    strcmp(s, "wired-8021x") == 0)
 			assert_true(log_has(v, job, s, AMTP_STEP_SKIPPED, NULL));
 		else if (!log_has(v, job, s, AMTP_STEP_OK, NULL)) {
 			dump_log(v, job);
@@ -900,6 +901,7 @@ add_wifi(struct env *v, const char *name, const char *ssid, const char *psk,
 	snprintf(w->name, sizeof(w->name), "%s", name);
 	snprintf(w->ssid, sizeof(w->ssid), "%s", ssid);
 	w->auth = psk != NULL ? 6 : 7;
+	w->x8021 = -1;
 	w->enc = 4;
 	w->priority = prio;
 	if (psk != NULL)
@@ -952,20 +954,54 @@ test_wifi_wired_device(void **state)
 }
 
 static void TEST_A
-test_wifi_enterprise_refused(void **state)
+test_wifi_enterprise(void **state)
 {
 	struct env *v = *state;
+	struct oobsp_8021x *x = &v->pol.x8021[0];
+	struct amtp_cert_rec *certs = NULL;
+	STACK_OF(X509) *roots = NULL;
 	struct fakedev *fd;
-	int64_t job;
+	char path[128];
+	size_t i, n = 0, n8021 = 0;
+	int64_t job, dev;
 
-	add_device(v, 62, "OTPwif3bcdefghijklmnopqr",
+	dev = add_device(v, 62, "OTPwif3bcdefghijklmnopqr",
 	    "OTPwif3bcdefghijklmnopqr", &fd, &job);
 	fd->wireless = 1;
+	/* an EAP-TLS profile: the RADIUS root (the site root will do) and a
+	 * client certificate; used by a Wi-Fi profile and the wired one */
+	snprintf(path, sizeof(path), "%s/ca-root.pem", g_dir);
+	assert_int_equal(amtp_pki_chain_load(path, &roots), 0);
+	x->ca = X509_dup(sk_X509_value(roots, 0));
+	amtp_pki_chain_free(roots);
+	snprintf(x->name, sizeof(x->name), "corp-tls");
+	snprintf(x->server_name, sizeof(x->server_name), "radius.example.test");
+	x->protocol = 0;
+	x->client_cert = 1;
+	v->pol.nx8021 = 1;
 	add_wifi(v, "corp", "CorpNet", NULL, 1);
+	v->pol.wifi[0].x8021 = 0;
+	v->pol.wired_8021x = 1;
+	v->pol.wired = 0;
 	engine_start(v);
 	assert_int_equal(run_engine(v, 20000), 0);
-	assert_job(v, job, AMTP_JOB_FAILED, "wifi: Wi-Fi profile corp: 802.1X");
-	assert_int_equal(fd->wifi_n, 0);
+	assert_job(v, job, AMTP_JOB_DONE, NULL);
+	assert_int_equal(fd->wifi_n, 1);
+	assert_int_equal(fd->wifi_x[0], 3);	/* settings, client, root */
+	assert_int_equal(fd->nroots, 1);	/* the second time: DUPLICATE */
+	assert_true(fd->x_enabled);
+	assert_int_equal(fd->x_proto, 0);
+	assert_true(log_has(v, job, "wired-8021x", AMTP_STEP_OK,
+	    "client certificate"));
+	/* web certificate, root, two client certificates */
+	assert_int_equal(fd->ncerts, 4);
+	assert_int_equal(amtp_store_cert_list(v->st, dev, 0, 10, &certs, &n,
+	    NULL), 0);
+	for (i = 0; i < n; i++)
+		if (strcmp(certs[i].profile, "802.1x") == 0)
+			n8021++;
+	free(certs);
+	assert_int_equal(n8021, 2);
 }
 
 /* ---- many devices at once ---- */
@@ -1007,7 +1043,7 @@ test_policy_load(void **state)
 	    "realms = pt_administration,redirection\naccess = network\n";
 	struct oobsp_policy p;
 	struct amtp_conf *c = NULL;
-	char err[256], text[2048], pskpath[128];
+	char err[256], text[3072], pskpath[128];
 	FILE *f;
 	int n;
 
@@ -1020,7 +1056,10 @@ test_policy_load(void **state)
 	n = snprintf(text, sizeof(text), "%s[wifi.office]\nssid = OfficeNet\n"
 	    "security = wpa2_psk\npsk_file = %s\npriority = 3\n"
 	    "[wifi.corp]\nssid = CorpNet\nsecurity = wpa2_enterprise\n"
-	    "encryption = tkip\n", conf, pskpath);
+	    "encryption = tkip\nieee8021x = peap\n"
+	    "[ieee8021x.peap]\nmethod = peap_mschapv2\n"
+	    "server_names = radius.example.test\nusername = amt\n"
+	    "password_file = %s\n", conf, pskpath, pskpath);
 	assert_true(n > 0 && (size_t)n < sizeof(text));
 	assert_int_equal(amtpd_config_load_mem(text, (size_t)n, &c,
 	    err, sizeof(err)), 0);
@@ -1050,6 +1089,13 @@ test_policy_load(void **state)
 	assert_int_equal(p.wifi[1].auth, 7);
 	assert_int_equal(p.wifi[1].enc, 3);
 	assert_null(p.wifi[1].psk);
+	assert_int_equal(p.wifi[1].x8021, 0);
+	assert_int_equal(p.nx8021, 1);
+	assert_int_equal(p.x8021[0].protocol, 2);
+	assert_string_equal(p.x8021[0].server_name, "radius.example.test");
+	assert_string_equal(p.x8021[0].username, "amt");
+	assert_non_null(p.x8021[0].password);
+	assert_int_equal(p.wired, -1);
 	oobsp_policy_reset(&p);
 	amtp_conf_free(c);
 	assert_int_equal(oobsp_realm_parse("storage_admin"), 8);
@@ -1098,8 +1144,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_wifi_wired_device, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_wifi_enterprise_refused,
-		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wifi_enterprise, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_fleet, setup, teardown),
 	};
 #else
@@ -1115,5 +1161,7 @@ main(void)
 	};
 #endif
 
+	if (getenv("OOBSP_TEST_FILTER") != NULL)
+		cmocka_set_test_filter(getenv("OOBSP_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

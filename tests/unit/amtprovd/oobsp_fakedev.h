@@ -53,7 +53,10 @@ struct fakedev {
 	int		 keygen_unsupported;
 	int		 commit_fails;		/* CommitChanges -> 2057 */
 	int		 down_after_commit;	/* reboot: down for n runs */
-	int		 wireless, wifi_n;
+	int		 wireless, wifi_n, nroots;
+	int		 wifi_x[8];	/* 802.1X settings + client + CA refs */
+	int		 x_enabled, x_proto;
+	char		 x_user[64];
 	char		 wifi_id[8][96], wifi_ssid[8][33], wifi_psk[8][64];
 	int		 krb_enabled, krb_nspn;
 	char		 krb_realm[64], krb_key[64], krb_spn0[128];
@@ -461,8 +464,42 @@ fake_handle(struct fakenet *n, struct fakedev *d,
 				X509_REQ_free(req);
 				b64_of(b, der, len);
 				OPENSSL_free(der);
+			der = NULL;
 				props[0] = (struct amtp_wsman_prop)P(
 				    "SignedCertificateRequest", amtp_buf_str(b));
+				r = reply_rv(n, q, out, 0, props, 1);
+			}
+		} else if (strcmp(meth, "AddTrustedRootCertificate") == 0) {
+			W();
+			s = in_text(q, "CertificateBlob");
+			amtp_b64_decode(b, s, strlen(s));
+			p = amtp_buf_ptr(b);
+			x = d2i_X509(NULL, &p, (long)amtp_buf_len(b));
+			for (i = 0; x != NULL && i < d->ncerts; i++)
+				if (X509_cmp(x, d->certs[i]) == 0)
+					break;
+			if (x == NULL || d->ncerts >= FD_MAX_CERTS) {
+				X509_free(x);
+				r = reply_rv(n, q, out, 2063, NULL, 0);
+			} else if (i < d->ncerts) {
+				X509_free(x);
+				r = reply_rv(n, q, out, 2058, NULL, 0);
+			} else {
+				d->certs[d->ncerts] = x;
+				d->nroots++;
+				snprintf(buf[0], sizeof(buf[0]),
+				    "Intel(r) AMT Certificate: Handle: %d",
+				    d->ncerts++);
+				memset(sel, 0, sizeof(sel));
+				sel[0].name = "InstanceID";
+				sel[0].value = buf[0];
+				memset(&epr, 0, sizeof(epr));
+				epr.resource_uri = AMTP_WSMAN_URI_AMT
+				    "AMT_PublicKeyCertificate";
+				epr.selectors = sel;
+				epr.nselectors = 1;
+				props[0].name = "CreatedCertificate";
+				props[0].epr = &epr;
 				r = reply_rv(n, q, out, 0, props, 1);
 			}
 		} else if (strcmp(meth, "AddCertificate") == 0) {
@@ -499,6 +536,7 @@ fake_handle(struct fakenet *n, struct fakedev *d,
 		len = i2d_PublicKey(n->devkey, &der);
 		b64_of(b, der, len);
 		OPENSSL_free(der);
+			der = NULL;
 		for (i = 0; i < d->nkeys && i < FD_MAX_CERTS; i++) {
 			snprintf(buf[i], sizeof(buf[i]),
 			    "Intel(r) AMT Key: Handle: %d", i);
@@ -521,6 +559,7 @@ fake_handle(struct fakenet *n, struct fakedev *d,
 			len = i2d_X509(d->certs[i], &der);
 			b64_of(blobs[i], der, len);
 			OPENSSL_free(der);
+			der = NULL;
 			snprintf(buf[i], sizeof(buf[i]),
 			    "Intel(r) AMT Certificate: Handle: %d", i);
 			memset(&props[2 * i], 0, 2 * sizeof(props[0]));
@@ -621,6 +660,12 @@ fake_handle(struct fakenet *n, struct fakedev *d,
 			snprintf(d->wifi_psk[d->wifi_n], sizeof(d->wifi_psk[0]),
 			    "%s", amtp_wsman_obj_text(ws, "PSKPassPhrase") !=
 			    NULL ? amtp_wsman_obj_text(ws, "PSKPassPhrase") : "");
+			d->wifi_x[d->wifi_n] =
+			    (amtp_wsman_obj_prop(q->body,
+			    "IEEE8021xSettingsInput", 0) != NULL) +
+			    (amtp_wsman_obj_prop(q->body, "ClientCredential", 0)
+			    != NULL) + (amtp_wsman_obj_prop(q->body,
+			    "CACredential", 0) != NULL);
 			d->wifi_n++;
 			r = reply_rv(n, q, out, 0, NULL, 0);
 		}
@@ -784,6 +829,27 @@ fake_handle(struct fakenet *n, struct fakedev *d,
 				d->krb_proto[i] = amtp_wsman_obj_prop(q->body,
 				    "ServicePrincipalProtocol", (size_t)i)->text[0];
 			d->krb_proto[i] = '\0';
+			r = reply_obj(n, q, out, q->body, NULL, NULL, NULL, 0);
+		}
+	} else if (strcmp(cls, "AMT_8021XProfile") == 0) {
+		if (m == AMTP_WSMAN_OP_GET) {
+			props[0] = (struct amtp_wsman_prop)P("InstanceID",
+			    "Intel(r) AMT 8021X Profile 0");
+			props[1] = (struct amtp_wsman_prop)P("Enabled",
+			    d->x_enabled ? "true" : "false");
+			props[2] = (struct amtp_wsman_prop)P("PxeTimeout", "0");
+			o.nprops = 3;
+			r = reply_obj(n, q, out, &o, NULL, NULL, NULL, 0);
+		} else if (m == AMTP_WSMAN_OP_PUT) {
+			W();
+			d->x_enabled = in_text(q, "Enabled") != NULL &&
+			    strcmp(in_text(q, "Enabled"), "true") == 0;
+			d->x_proto = in_text(q, "AuthenticationProtocol") !=
+			    NULL ? (int)strtol(in_text(q,
+			    "AuthenticationProtocol"), NULL, 10) : -1;
+			snprintf(d->x_user, sizeof(d->x_user), "%s",
+			    in_text(q, "Username") != NULL ?
+			    in_text(q, "Username") : "");
 			r = reply_obj(n, q, out, q->body, NULL, NULL, NULL, 0);
 		}
 	} else if (strcmp(cls, "AMT_WebUIService") == 0 &&

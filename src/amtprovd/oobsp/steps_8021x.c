@@ -1,0 +1,295 @@
+/*
+ * amtprov - oobsp/steps_8021x.c: the certificates of an 802.1X profile on
+ * an AMT device (role oobsp, second stage): the RADIUS server's root with
+ * AddTrustedRootCertificate (found among the device's certificates when it
+ * is there already: DUPLICATE), and for EAP-TLS a client certificate whose
+ * key the device makes (GenerateKeyPair, GeneratePKCS10RequestEx), issued
+ * by the enrollment point for the device's FQDN (amtp_enroll_8021x_csr) and
+ * stored with AddCertificate.  Used by the wifi and wired-8021x steps.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509.h>
+
+#include "amtprov/buf.h"
+#include "amtprov/err.h"
+#include "amtprov/limits.h"
+#include "amtprov/pki.h"
+#include "amtprov/str.h"
+#include "amtprov/wsman.h"
+
+#include "enroll/enroll.h"
+#include "oobsp/oobsp.h"
+#include "oobsp/oobsp_int.h"
+
+#define PK_SVC		"AMT_PublicKeyManagementService"
+#define KEYPAIR		"AMT_PublicPrivateKeyPair"
+#define PKCERT		"AMT_PublicKeyCertificate"
+#define BLOB_MAX	(16 * 1024)
+
+static const char *
+created_id(const struct oobsp_job *j, const char *name)
+{
+	const struct amtp_wsman_prop *p;
+
+	if (j->resp == NULL || j->resp->body == NULL ||
+	    (p = amtp_wsman_obj_prop(j->resp->body, name, 0)) == NULL ||
+	    p->epr == NULL)
+		return NULL;
+	return amtp_wsman_epr_selector(p->epr, "InstanceID");
+}
+
+static int
+copy_id(struct oobsp_job *j, char *dst, size_t dstsz, const char *id,
+    const char *what)
+{
+	if (id == NULL || strlen(id) >= dstsz)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
+		    "%s: no certificate reference in the reply", what);
+	amtp_strlcpy(dst, id, dstsz);
+	return 0;
+}
+
+static int
+invoke_blob(struct oobsp_job *j, const char *method, const char *name,
+    const unsigned char *der, int len)
+{
+	struct amtp_wsman_prop in[1];
+	struct amtp_buf *b;
+	int r;
+
+	if ((b = amtp_buf_new((size_t)len * 2 + 16)) == NULL ||
+	    amtp_b64_encode(b, der, (size_t)len) != 0) {
+		amtp_buf_free(b);
+		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, AMTP_E_NOMEM,
+		    "out of memory");
+	}
+	memset(in, 0, sizeof(in));
+	in[0].name = name;
+	in[0].text = amtp_buf_str(b);
+	r = oobsp_invoke(j, PK_SVC, method, in, 1, NULL, 0);
+	amtp_buf_free(b);
+	return r;
+}
+
+static int
+cert_invoke(struct oobsp_job *j, const char *method, X509 *x)
+{
+	unsigned char *der = NULL;
+	int len, r;
+
+	if ((len = i2d_X509(x, &der)) <= 0)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_CRYPTO,
+		    "certificate encoding");
+	r = invoke_blob(j, method, "CertificateBlob", der, len);
+	OPENSSL_free(der);
+	return r;
+}
+
+/* The device's certificate equal to x, from a Pull of PKCERT. */
+static const char *
+find_on_device(const struct oobsp_job *j, X509 *x)
+{
+	const struct amtp_wsman_obj *it;
+	struct amtp_buf *b = NULL;
+	const unsigned char *p;
+	const char *blob, *id, *found = NULL;
+	X509 *dc;
+	size_t i;
+
+	for (i = 0; i < j->resp->nitems && found == NULL; i++) {
+		it = &j->resp->items[i];
+		blob = amtp_wsman_obj_text(it, "X509Certificate");
+		id = amtp_wsman_obj_text(it, "InstanceID");
+		if (blob == NULL || id == NULL)
+			continue;
+		amtp_buf_free(b);
+		if ((b = amtp_buf_new(BLOB_MAX)) == NULL)
+			break;
+		if (amtp_b64_decode(b, blob, strlen(blob)) != 0)
+			continue;
+		p = amtp_buf_ptr(b);
+		if ((dc = d2i_X509(NULL, &p, (long)amtp_buf_len(b))) == NULL)
+			continue;
+		if (X509_cmp(dc, x) == 0)
+			found = id;
+		X509_free(dc);
+	}
+	amtp_buf_free(b);
+	return found;
+}
+
+int
+oobsp_8021x_certs(struct oobsp_job *j, int k, int base)
+{
+	const struct oobsp_8021x *x = &j->e->pol->x8021[k];
+	struct amtp_wsman_prop in[3];
+	struct amtp_wsman_selector sel[1];
+	struct amtp_wsman_epr epr;
+	struct amtp_buf *b = NULL, *csr = NULL;
+	enum amtp_pki_reason why = AMTP_PKI_OK;
+	const struct amtp_wsman_obj *it;
+	const char *s;
+	char detail[256] = "", uri[256];
+	X509 *cert = NULL;
+	size_t i;
+	long long rv;
+	int r;
+
+	switch (j->pc - base) {
+	case 0:
+		j->root_id[0] = j->client_id[0] = '\0';
+		if (x->ca != NULL) {
+			j->pc = base + 1;
+			return cert_invoke(j, "AddTrustedRootCertificate", x->ca);
+		}
+		goto client;
+	case 1:
+		rv = oobsp_reply_rv(j);
+		if (j->rstatus == 0 && rv == 2058) {	/* DUPLICATE */
+			j->pc = base + 2;
+			return oobsp_enumerate(j, PKCERT);
+		}
+		if ((r = oobsp_reply_ok(j, PK_SVC,
+		    "AddTrustedRootCertificate")) != 0)
+			return r;
+		if ((r = copy_id(j, j->root_id, sizeof(j->root_id),
+		    created_id(j, "CreatedCertificate"),
+		    "AddTrustedRootCertificate")) != 0)
+			return r;
+		goto client;
+	case 2:
+		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
+			return r;
+		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
+		    j->resp->enum_context : "", sizeof(j->enum_ctx));
+		j->pc = base + 3;
+		return oobsp_pull(j, PKCERT);
+	case 3:
+		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
+			return r;
+		if ((r = copy_id(j, j->root_id, sizeof(j->root_id),
+		    find_on_device(j, x->ca), "802.1X root (DUPLICATE)")) != 0)
+			return r;
+ client:
+		if (!x->client_cert)
+			return OOBSP_OK;
+		memset(in, 0, sizeof(in));
+		in[0].name = "KeyAlgorithm";
+		in[0].text = "0";
+		in[1].name = "KeyLength";
+		in[1].text = "2048";
+		j->pc = base + 4;
+		return oobsp_invoke(j, PK_SVC, "GenerateKeyPair", in, 2, NULL,
+		    0);
+	case 4:
+		if ((r = oobsp_reply_ok(j, PK_SVC, "GenerateKeyPair")) != 0)
+			return r;
+		if ((r = copy_id(j, j->key_id, sizeof(j->key_id),
+		    created_id(j, "KeyPair"), "GenerateKeyPair")) != 0)
+			return r;
+		j->pc = base + 5;
+		return oobsp_enumerate(j, KEYPAIR);
+	case 5:
+		if ((r = oobsp_reply_ok(j, KEYPAIR, NULL)) != 0)
+			return r;
+		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
+		    j->resp->enum_context : "", sizeof(j->enum_ctx));
+		j->pc = base + 6;
+		return oobsp_pull(j, KEYPAIR);
+	case 6:
+		if ((r = oobsp_reply_ok(j, KEYPAIR, NULL)) != 0)
+			return r;
+		s = NULL;
+		for (i = 0; i < j->resp->nitems; i++) {
+			it = &j->resp->items[i];
+			if (amtp_wsman_obj_text(it, "InstanceID") != NULL &&
+			    strcmp(amtp_wsman_obj_text(it, "InstanceID"),
+			    j->key_id) == 0)
+				s = amtp_wsman_obj_text(it, "DERKey");
+		}
+		if (s == NULL)
+			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
+			    KEYPAIR ": the new key %s is not listed", j->key_id);
+		if ((b = amtp_buf_new(BLOB_MAX)) == NULL ||
+		    (csr = amtp_buf_new(BLOB_MAX * 2)) == NULL) {
+			r = oobsp_fail(j, OOBSP_FAIL_TRANSIENT, AMTP_E_NOMEM,
+			    "out of memory");
+			goto out;
+		}
+		if (amtp_b64_decode(b, s, strlen(s)) != 0 ||
+		    oobsp_null_signed_csr_b64(amtp_buf_ptr(b), amtp_buf_len(b),
+		    j->fqdn, csr) != 0) {
+			r = oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
+			    KEYPAIR ": DERKey is not an RSA public key");
+			goto out;
+		}
+		if ((r = oobsp_class_uri(KEYPAIR, uri, sizeof(uri))) != 0)
+			goto out;
+		memset(sel, 0, sizeof(sel));
+		sel[0].name = "InstanceID";
+		sel[0].value = j->key_id;
+		memset(&epr, 0, sizeof(epr));
+		epr.resource_uri = uri;
+		epr.selectors = sel;
+		epr.nselectors = 1;
+		memset(in, 0, sizeof(in));
+		in[0].name = "KeyPair";
+		in[0].epr = &epr;
+		in[1].name = "SigningAlgorithm";
+		in[1].text = "1";
+		in[2].name = "NullSignedCertificateRequest";
+		in[2].text = amtp_buf_str(csr);
+		j->pc = base + 7;
+		r = oobsp_invoke(j, PK_SVC, "GeneratePKCS10RequestEx", in, 3,
+		    NULL, 0);
+		goto out;
+	case 7:
+		if ((r = oobsp_reply_ok(j, PK_SVC,
+		    "GeneratePKCS10RequestEx")) != 0)
+			return r;
+		s = j->resp->body != NULL ? amtp_wsman_obj_text(j->resp->body,
+		    "SignedCertificateRequest") : NULL;
+		if (s == NULL || (b = amtp_buf_new(BLOB_MAX)) == NULL ||
+		    amtp_b64_decode(b, s, strlen(s)) != 0) {
+			r = oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
+			    PK_SVC ".GeneratePKCS10RequestEx: no usable "
+			    "SignedCertificateRequest");
+			goto out;
+		}
+		r = amtp_enroll_8021x_csr(j->e->signer, j->e->st, j->dev.id,
+		    amtp_buf_ptr(b), amtp_buf_len(b), j->fqdn, &cert, &why,
+		    detail, sizeof(detail));
+		if (r == AMTP_E_CERT) {
+			r = oobsp_fail(j, OOBSP_FAIL_PERMANENT, r, "the "
+			    "enrollment point refused the device's 802.1X "
+			    "request: %s%s%s", amtp_pki_reason_str(why),
+			    detail[0] != '\0' ? ": " : "", detail);
+			goto out;
+		}
+		if (r != 0) {
+			r = oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
+			    "enrollment point: %s", amtp_strerror(r));
+			goto out;
+		}
+		j->pc = base + 8;
+		r = cert_invoke(j, "AddCertificate", cert);
+		goto out;
+	case 8:
+		if ((r = oobsp_reply_ok(j, PK_SVC, "AddCertificate")) != 0)
+			return r;
+		if ((r = copy_id(j, j->client_id, sizeof(j->client_id),
+		    created_id(j, "CreatedCertificate"), "AddCertificate")) != 0)
+			return r;
+		return OOBSP_OK;
+	}
+	return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_INTERNAL, "bad pc");
+ out:
+	X509_free(cert);
+	amtp_buf_free(b);
+	amtp_buf_free(csr);
+	return r;
+}
