@@ -315,4 +315,14 @@
  * hold the AMTP_SIM_MEI_CONN_MAX slots of a device. */
 #define AMTP_SIM_MEI_HANDSHAKE_MS	2000
 
+/* Enrollment point socket (src/amtprovd/enroll/role.c): largest request
+ * payload (a device id, a length and the largest CSR), longest refusal
+ * detail sent back, most connections served at once (more are accepted and
+ * closed at once, logged), and how long a frame, once begun, or an answer,
+ * once queued, may take before the peer is dropped (ms). */
+#define AMTP_ENROLL_REQ_MAX		(8 + 4 + AMTP_CSR_MAX)
+#define AMTP_ENROLL_DETAIL_MAX		256
+#define AMTP_ENROLL_CONN_MAX		64
+#define AMTP_ENROLL_FRAME_MS		5000
+
 #endif
