@@ -113,5 +113,7 @@ END {
 		printf "server (metrics) %-15s n=%-6d p50 <= %ss  p99 <= %ss\n", r, tot[r], p50, p99
 	}
 }' "$T/metrics"
+awk '/^amtprov_site_write_units_total / { u = $2 } /^amtprov_site_write_commits_total / { c = $2 }
+END { if (c > 0) printf "group commit: %d agent writes in %d commits (%.1f per commit)\n", u, c, u / c }' "$T/metrics"
 echo "jobs queued: $(sqlite3 "$T/site.db" 'SELECT count(*) FROM jobs' 2>/dev/null || echo '?')"
 exit $st

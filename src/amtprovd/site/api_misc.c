@@ -1,6 +1,7 @@
 /*
  * amtprov - site/api_misc.c: GET /healthz and GET /metrics (role site).
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <jansson.h>
@@ -11,6 +12,7 @@
 #include "site/httpd.h"
 #include "site/metrics.h"
 #include "site/site.h"
+#include "site/wgroup.h"
 #include "store/store.h"
 
 void
@@ -36,7 +38,8 @@ void
 site_api_metrics(struct site_req *req)
 {
 	struct amtp_store *st;
-	char *text = NULL;
+	uint64_t commits = 0, units = 0;
+	char *text = NULL, *all = NULL;
 	int r;
 
 	st = site_req_store(req);
@@ -45,6 +48,27 @@ site_api_metrics(struct site_req *req)
 	if (r != 0) {
 		site_reply_store_err(req, r, "metrics");
 		return;
+	}
+	if (req->site->wg != NULL) {
+		site_wgroup_stats(req->site->wg, &commits, &units);
+		if (asprintf(&all, "%s"
+		    "# HELP amtprov_site_write_units_total Agent writes "
+		    "recorded through the group commit.\n"
+		    "# TYPE amtprov_site_write_units_total counter\n"
+		    "amtprov_site_write_units_total %llu\n"
+		    "# HELP amtprov_site_write_commits_total Commits of the "
+		    "group commit (each carries one or more units).\n"
+		    "# TYPE amtprov_site_write_commits_total counter\n"
+		    "amtprov_site_write_commits_total %llu\n", text,
+		    (unsigned long long)units,
+		    (unsigned long long)commits) < 0) {
+			free(text);
+			site_reply_errf(req, 500, "internal", NULL,
+			    "out of memory");
+			return;
+		}
+		free(text);
+		text = all;
 	}
 	site_reply_text(req, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    text);

@@ -1,9 +1,19 @@
 /*
  * amtprov - site/site.c: the site server role (role site).
  *
- * XXX The master key lives in this process, which parses requests from the
- * network; STYLE.md section 6 wants it in a process that parses nothing.
- * Moving sealing and opening behind a signer channel is future work.
+ * XXX The site master key lives in this process, which parses requests
+ * from the network (libmicrohttpd, GnuTLS and jansson share its address
+ * space); STYLE.md section 6 wants it in a process that parses nothing.
+ * site_setup() loads it, and every store connection (the pool's and the
+ * write group's) borrows it: the store seals each directory password
+ * escrowed in step 4 (site/diracct.c) and opens escrowed passwords for the
+ * audited reveal (api_admin.c).  A memory-disclosure bug in any of those
+ * parsers could leak it, and with it every password in the database.  Not
+ * done: a key process forked before the API starts that holds the key and
+ * answers a fixed table of seal/open requests over a socketpair, as the
+ * enroll role's signer (enroll/signer.c) does for the CA key, with the
+ * store asking it instead of holding the key.  (The CA key is not in this
+ * process: only the enroll role's signer holds it.)
  */
 #include <errno.h>
 #include <malloc.h>
