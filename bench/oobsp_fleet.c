@@ -228,8 +228,28 @@ cmd_serve(const char *dir, int workers)
 	memset(&pol, 0, sizeof(pol));
 	if (open_site(dir, &mk, &st) != 0)
 		goto out;
-	if ((r = amtp_ca_load_provisioning(dir, mk, &key, &chain)) != 0 ||
-	    (pem = amtp_buf_new(AMTP_PKI_PEM_MAX)) == NULL ||
+	/*
+	 * OOBSP_PROV_CHAIN and OOBSP_PROV_KEY (tests of the certificate
+	 * rules only): present this PEM chain and key instead of the site's
+	 * provisioning certificate, which could not hold a broken chain.
+	 */
+	if (getenv("OOBSP_PROV_CHAIN") != NULL &&
+	    getenv("OOBSP_PROV_KEY") != NULL) {
+		struct amtp_buf *kb = NULL;
+
+		if (amtp_buf_load_file(getenv("OOBSP_PROV_CHAIN"),
+		    AMTP_PKI_PEM_MAX, &pem) != 0 ||
+		    amtp_buf_load_file(getenv("OOBSP_PROV_KEY"),
+		    AMTP_SECRET_MAX, &kb) != 0 ||
+		    amtp_secret_new(amtp_buf_ptr(kb), amtp_buf_len(kb),
+		    &key) != 0) {
+			amtp_buf_free(kb);
+			fprintf(stderr, "OOBSP_PROV_CHAIN/KEY\n");
+			goto out;
+		}
+		amtp_buf_free(kb);
+	} else if ((r = amtp_ca_load_provisioning(dir, mk, &key,
+	    &chain)) != 0 || (pem = amtp_buf_new(AMTP_PKI_PEM_MAX)) == NULL ||
 	    amtp_pki_chain_to_pem(chain, pem) != 0) {
 		fprintf(stderr, "provisioning chain\n");
 		goto out;
