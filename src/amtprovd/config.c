@@ -209,6 +209,16 @@ const struct amtp_conf_key amtpd_config_schema[] = {
 	    "Certificate authority: builtin (a CA whose key is sealed in the site database)."),
 	K("enroll", "cert_days", AMTP_CONF_INT, "825", 1, 3650, NULL, 0,
 	    "Validity of issued AMT web-server certificates, in days."),
+	K("enroll", "pki_dir", AMTP_CONF_STR, NULL, 0, 1024, NULL, 0,
+	    "Site directory with the CA files; unset: oobsp.pki_dir."),
+	K("enroll", "socket", AMTP_CONF_STR, NULL, 0, 107, NULL, 0,
+	    "Local socket the service points ask for certificates (mode 0600); unset: enroll.sock in the site directory."),
+	K("enroll", "allowed_uid", AMTP_CONF_INT, "-1", -1, 2147483647, NULL, 0,
+	    "Another user id allowed on the socket besides amtprovd's own; -1: none."),
+	K("enroll", "max_requests", AMTP_CONF_INT, "1000", 1, 1000000, NULL, 0,
+	    "Requests answered on one socket connection before it is closed (the client reconnects)."),
+	K("enroll", "idle_timeout", AMTP_CONF_INT, "60", 1, 3600, NULL, 0,
+	    "Seconds an idle socket connection is kept open."),
 
 	{ NULL, NULL, AMTP_CONF_STR, NULL, 0, 0, NULL, 0, NULL }
 };

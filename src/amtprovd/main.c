@@ -34,6 +34,7 @@
 #include "amtprov/str.h"
 
 #include "config.h"
+#include "enroll/enroll.h"
 #include "oobsp/oobsp.h"
 #include "site/auth.h"
 #include "site/site.h"
@@ -51,8 +52,7 @@ static const struct {
 } roles[AMTPD_ROLE__MAX] = {
 	[AMTPD_ROLE_SITE] = { "site", site_main, NULL },
 	[AMTPD_ROLE_OOBSP] = { "oobsp", oobsp_main, NULL },
-	[AMTPD_ROLE_ENROLL] = { "enroll", NULL,
-	    "the enrollment point is not built into this version" },
+	[AMTPD_ROLE_ENROLL] = { "enroll", enroll_main, NULL },
 };
 
 static void

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -61,5 +62,42 @@ int amtp_enroll_8021x_keygen(struct amtp_signer *sg, struct amtp_store *st,
 int amtp_enroll_server(struct amtp_signer *sg, struct amtp_store *st,
     int64_t device_id, const char *const *names,
     size_t n, X509 **out, EVP_PKEY **key);
+
+/*
+ * The enrollment point role (role.c): serves the requests of client.h on a
+ * local socket for every service point of the site.  enroll_main() is the
+ * role's entry (amtprovd main.c); 0 after SIGTERM/SIGINT, 1 on a setup
+ * failure or when the signer process is gone.
+ */
+struct amtp_conf;
+int enroll_main(const struct amtp_conf *c);
+
+/* What enroll_serve() needs besides its descriptors. */
+struct enroll_serve_cfg {
+	const char	*dns_domain;	/* oob.dns_domain (FQDN of a device
+					 * recorded with a host name only) */
+	uid_t		 uid;		/* peers of this uid are allowed */
+	long long	 allowed_uid;	/* and of this one; -1: none */
+	int		 max_requests;	/* answers per connection */
+	int		 idle_ms;	/* idle connection closed after */
+	int		 max_conns;	/* <= AMTP_ENROLL_CONN_MAX */
+};
+
+/*
+ * Creates the listening socket at path: made under umask 077, mode 0600;
+ * a socket left by an earlier run is replaced.  AMTP_E_BUSY when an
+ * enrollment point answers there, AMTP_E_EXISTS when a file that is no
+ * socket is there, AMTP_E_TOOBIG for a path longer than sun_path.
+ */
+int enroll_listen(const char *path, int *fd);
+
+/*
+ * Serves lfd until SIGTERM or SIGINT is pending (the caller blocks them):
+ * checks each peer's uid, answers the fixed request table with sg and st,
+ * drops a misbehaving peer and goes on.  0, or -1 when the signer is gone
+ * or poll fails.
+ */
+int enroll_serve(int lfd, const struct enroll_serve_cfg *cfg,
+    struct amtp_signer *sg, struct amtp_store *st);
 
 #endif
