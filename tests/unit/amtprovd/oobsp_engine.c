@@ -40,12 +40,19 @@
 
 #include "oobsp_fakedev.h"
 
-#ifdef OOBSP_TEST_RESUME
+#if defined(OOBSP_TEST_PG)
+#define TEST_A __attribute__((unused))
+#define TEST_B __attribute__((unused))
+#elif defined(OOBSP_TEST_RESUME)
 #define TEST_A __attribute__((unused))
 #define TEST_B
 #else
 #define TEST_A
 #define TEST_B __attribute__((unused))
+#endif
+
+#ifdef OOBSP_TEST_PG
+#include <libpq-fe.h>
 #endif
 
 static char g_dir[64];
@@ -136,15 +143,52 @@ default_policy(struct oobsp_policy *p)
 	p->ping = 1;
 }
 
+#ifdef OOBSP_TEST_PG
+/* One PostgreSQL schema per test (AMTP_TEST_PG), dropped afterwards. */
+static char g_schema[64];
+
+static void
+pg_drop_schema(void)
+{
+	char sql[256];
+	PGconn *c;
+	PGresult *res;
+
+	if (g_schema[0] == '\0')
+		return;
+	if ((c = PQconnectdb(getenv("AMTP_TEST_PG"))) != NULL &&
+	    PQstatus(c) == CONNECTION_OK) {
+		snprintf(sql, sizeof(sql), "SET client_min_messages TO warning; "
+		    "DROP SCHEMA IF EXISTS %s CASCADE",
+		    g_schema);
+		res = PQexec(c, sql);
+		PQclear(res);
+	}
+	PQfinish(c);
+	g_schema[0] = '\0';
+}
+#endif
+
 static int
 setup(void **state)
 {
 	struct env *v = calloc(1, sizeof(*v));
-	char uri[128], err[256];
+	char uri[AMTP_STORE_URI_MAX], err[256];
 
 	if (v == NULL)
 		return -1;
+#ifdef OOBSP_TEST_PG
+	{
+		const char *pg = getenv("AMTP_TEST_PG");
+
+		snprintf(g_schema, sizeof(g_schema), "oobsp_t%ld_%d",
+		    (long)getpid(), ++g_seq);
+		snprintf(uri, sizeof(uri), "%s%sschema=%s", pg,
+		    strchr(pg, '?') != NULL ? "&" : "?", g_schema);
+	}
+#else
 	snprintf(uri, sizeof(uri), "sqlite:%s/site-%d.db", g_dir, ++g_seq);
+#endif
 	if (amtp_store_open(uri, g_mk, &v->st, err, sizeof(err)) != 0) {
 		fprintf(stderr, "store: %s\n", err);
 		return -1;
@@ -182,6 +226,9 @@ teardown(void **state)
 	oobsp_policy_reset(&v->pol);
 	amtp_store_close(v->st);
 	free(v);
+#ifdef OOBSP_TEST_PG
+	pg_drop_schema();
+#endif
 	return 0;
 }
 
@@ -1028,6 +1075,20 @@ test_fleet(void **state)
 	}
 }
 
+#ifdef OOBSP_TEST_PG
+static void
+test_provision_one_pg(void **state)
+{
+	test_provision_one(state);
+}
+
+static void
+test_fleet_pg(void **state)
+{
+	test_fleet(state);
+}
+#endif
+
 /* ---- the policy from amtprovd.conf ---- */
 
 static void TEST_A
@@ -1110,7 +1171,7 @@ test_policy_load(void **state)
 int
 main(void)
 {
-#ifndef OOBSP_TEST_RESUME
+#if !defined(OOBSP_TEST_RESUME) && !defined(OOBSP_TEST_PG)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_policy_load),
@@ -1148,6 +1209,23 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fleet, setup, teardown),
 	};
+#elif defined(OOBSP_TEST_PG)
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_provision_one_pg, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_post_pending_resolution,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill_after_admin_password,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fleet_pg, setup, teardown),
+	};
+
+	if (getenv("AMTP_TEST_PG") == NULL || getenv("AMTP_TEST_PG")[0] ==
+	    '\0') {
+		fprintf(stderr, "AMTP_TEST_PG is not set: the service point's "
+		    "PostgreSQL tests are skipped\n");
+		return 0;
+	}
 #else
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_post_pending_resolution,
