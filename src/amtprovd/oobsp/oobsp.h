@@ -33,7 +33,7 @@
  * Limits of the service point (kept here, next to their only users; each
  * with its reason).
  */
-/* Steps in one plan (the provisioning plan has 17). */
+/* Steps in one plan (the provisioning plan has 18). */
 #define OOBSP_PLAN_MAX			32
 /* Setup credentials tried on the setup session, user ACL entries written in
  * the second stage, realms in one ACL entry (AMT defines 24). */
@@ -66,7 +66,8 @@
 /* Certificate pins of one connection: up to 4 "sha256//<44 base64>" and
  * separators. */
 #define OOBSP_PINS_MAX			256
-/* Jobs between two claims of a service point that found nothing (ms). */
+/* Time between two claims of a service point that found nothing to do
+ * (ms): an idle service point polls the queue at this pace. */
 #define OOBSP_IDLE_CLAIM_MS		500
 
 struct amtp_conf;

@@ -60,6 +60,9 @@ const struct oobsp_step oobsp_plan_provision[] = {
 const size_t oobsp_plan_provision_len =
     sizeof(oobsp_plan_provision) / sizeof(oobsp_plan_provision[0]);
 
+_Static_assert(sizeof(oobsp_plan_provision) / sizeof(oobsp_plan_provision[0])
+    <= OOBSP_PLAN_MAX, "the plan outgrew OOBSP_PLAN_MAX (j->done)");
+
 int
 oobsp_plan_find(const char *name)
 {
