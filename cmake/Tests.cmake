@@ -31,7 +31,8 @@ foreach(src ${AMTP_UNIT_TESTS})
 endforeach()
 
 # Test tools: tests/tools/<name>.c -> executable tests/tools/<name> (helpers
-# that integration scripts run), linked with libamtp.  umockdev_mei_relay
+# that integration scripts run), linked with libamtp (enroll_client also with
+# amtprovd_core, whose client API it drives).  umockdev_mei_relay
 # also needs umockdev-1.0 (a /dev/mei0 emulated by umockdev) and is left out
 # when that is not installed; the scripts then skip.
 file(GLOB AMTP_TEST_TOOLS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/tools/*.c)
@@ -46,6 +47,9 @@ foreach(src ${AMTP_TEST_TOOLS})
 	target_link_libraries(${n} PRIVATE amtp)
 	if(n STREQUAL "umockdev_mei_relay")
 		target_link_libraries(${n} PRIVATE PkgConfig::UMOCKDEV)
+	endif()
+	if(n STREQUAL "enroll_client" AND TARGET amtprovd_core)
+		target_link_libraries(${n} PRIVATE amtprovd_core)
 	endif()
 endforeach()
 
