@@ -283,6 +283,11 @@ expect 200 GET /metrics ""
 grep -q '^amtprov_devices{status="not provisioned"} 1$' "$T/out" || fail "metrics devices"
 grep -q '^amtprov_jobs{state="queued"} 1$' "$T/out" || fail "metrics jobs: $(grep amtprov_jobs "$T/out")"
 grep -q '^amtprov_http_requests_total{route="agent_register",code="401"} 3$' "$T/out" || fail "metrics 401s"
+# group commit: every agent write so far went through it, commits <= units
+u=$(sed -n 's/^amtprov_site_write_units_total //p' "$T/out")
+c=$(sed -n 's/^amtprov_site_write_commits_total //p' "$T/out")
+[ -n "$u" ] && [ -n "$c" ] && [ "$u" -ge 6 ] && [ "$c" -ge 1 ] && [ "$c" -le "$u" ] \
+	&& ok "group commit counters ($u units, $c commits)" || fail "group commit counters: units '$u' commits '$c'"
 
 # --- what the agent reports when it stops (agent needs 1, 2, 3, 5) ---
 # registered (as a second agent) after the metrics check, which counts devices

@@ -229,6 +229,21 @@ enqueue_unit(struct amtp_store *st, void *arg)
 	    &u->job_id, &u->created);
 }
 
+struct diracct_unit {
+	struct site	*s;
+	const struct amtp_device_rec *d;
+	char		*why;
+	size_t		 whylen;
+};
+
+static int
+diracct_unit(struct amtp_store *st, void *arg)
+{
+	struct diracct_unit *u = arg;
+
+	return site_diracct_ensure(u->s, st, u->d, u->why, u->whylen);
+}
+
 int
 site_api_maybe_queue(struct site_req *req, struct amtp_store *st,
     int64_t device_id, int64_t *job_id)
@@ -236,6 +251,8 @@ site_api_maybe_queue(struct site_req *req, struct amtp_store *st,
 	struct amtp_device_rec d;
 	struct amtp_device_facts *f = NULL;
 	struct enqueue_unit eu;
+	struct diracct_unit du;
+	const char *dirtype;
 	char why[AMTP_STORE_TEXT_MAX];
 	int created = 0, r;
 
@@ -259,9 +276,19 @@ site_api_maybe_queue(struct site_req *req, struct amtp_store *st,
 	if ((r = open_provision_job(st, device_id, job_id)) != 0 ||
 	    *job_id != 0)
 		goto out;	/* queued already: nothing to redo */
-	/* step 4: the directory account, then the job */
-	if ((r = site_diracct_ensure(req->site, st, &d, why,
-	    sizeof(why))) != 0) {
+	/* step 4: the directory account, then the job; the built-in
+	 * directory is the site database, whose writers take turns through
+	 * the write group (LDAP waits for the network: not there) */
+	du.s = req->site;
+	du.d = &d;
+	du.why = why;
+	du.whylen = sizeof(why);
+	dirtype = amtp_conf_str(req->site->conf, "directory", "type");
+	if (dirtype == NULL || strcmp(dirtype, "builtin") == 0)
+		r = site_wgroup_solo(req->site->wg, diracct_unit, &du);
+	else
+		r = diracct_unit(st, &du);
+	if (r != 0) {
 		log_warnx("dev %lld: %s", (long long)device_id, why);
 		if (r == AMTP_E_STATE)
 			site_reply_errf(req, 409, "no_fqdn", NULL,

@@ -34,6 +34,7 @@ struct site_wgroup {
 	struct wg_member *members;	/* of the open batch */
 	uint64_t	 commits;
 	uint64_t	 units;
+	uint64_t	 solos;
 };
 
 int
@@ -139,6 +140,27 @@ site_wgroup_run(struct site_wgroup *g, site_wgroup_fn fn, void *arg)
 		while (!me.done)
 			pthread_cond_wait(&g->cv, &g->mu);
 	r = me.r;
+	pthread_mutex_unlock(&g->mu);
+	return r;
+}
+
+int
+site_wgroup_solo(struct site_wgroup *g, site_wgroup_fn fn, void *arg)
+{
+	int r;
+
+	pthread_mutex_lock(&g->mu);
+	g->entering++;
+	while (g->committing)
+		pthread_cond_wait(&g->cv, &g->mu);
+	g->entering--;
+	if (g->open)
+		commit_batch(g);	/* its members are waiting for it */
+	/* the mutex is held: nobody adds a unit or commits meanwhile */
+	r = fn(g->st, arg);
+	g->solos++;
+	/* entrants that counted on the batch we committed go on */
+	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->mu);
 	return r;
 }

@@ -44,6 +44,16 @@ void site_wgroup_free(struct site_wgroup *g);
  */
 int site_wgroup_run(struct site_wgroup *g, site_wgroup_fn fn, void *arg);
 
+/*
+ * Runs fn(st, arg) alone on the group's connection, between two batches
+ * (the open one, if any, is committed first): for writes that open their
+ * own transactions (credential escrow, the built-in directory), so that
+ * they take turns with the batches instead of polling for the database
+ * lock while batches follow one another.  fn must not wait for the
+ * network: every other writer waits meanwhile.  Returns fn's code.
+ */
+int site_wgroup_solo(struct site_wgroup *g, site_wgroup_fn fn, void *arg);
+
 /* Commits and units since the start (for /metrics and tests). */
 void site_wgroup_stats(struct site_wgroup *g, uint64_t *commits,
     uint64_t *units);

@@ -178,6 +178,92 @@ test_group_commit(void **state)
 	site_wgroup_free(g);
 }
 
+/* A solo: a device, then its facts through a function that opens its own
+ * transaction (refused inside a batch, fine alone). */
+static int
+solo(struct amtp_store *st, void *arg)
+{
+	struct unit_arg *a = arg;
+	struct amtp_device_in di;
+	struct amtp_device_facts *f;
+	char uuid[40];
+	int r;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return AMTP_E_NOMEM;
+	uuid_of(a->n, uuid, sizeof(uuid));
+	memset(&di, 0, sizeof(di));
+	di.uuid = uuid;
+	snprintf(f->amt_version, sizeof(f->amt_version), "%u", a->n);
+	if ((r = amtp_store_device_upsert(st, &di, &a->id, NULL)) == 0)
+		r = amtp_store_device_set_facts(st, a->id, f);
+	free(f);
+	return r;
+}
+
+static void *
+solo_main(void *p)
+{
+	struct worker *w = p;
+	struct unit_arg a;
+	unsigned i;
+
+	for (i = 0; i < PER_THREAD; i++) {
+		memset(&a, 0, sizeof(a));
+		a.n = w->base + i;
+		if (site_wgroup_solo(w->g, solo, &a) != 0)
+			w->bad++;
+	}
+	return NULL;
+}
+
+/* Solos take turns with batches: all of both are there at the end. */
+static void
+test_solo_with_batches(void **state)
+{
+	struct site_wgroup *g = NULL;
+	struct amtp_store *st = NULL;
+	struct amtp_device_facts *f;
+	struct amtp_device_rec d;
+	struct worker w[4];
+	pthread_t t[4];
+	char err[256], uuid[40], want[16];
+	unsigned i, n;
+
+	(void)state;
+	assert_non_null(f = calloc(1, sizeof(*f)));
+	assert_int_equal(site_wgroup_new(g_uri, g_key, &g, err, sizeof(err)),
+	    0);
+	for (i = 0; i < 4; i++) {
+		w[i].g = g;
+		w[i].base = 200001 + i * PER_THREAD;
+		w[i].bad = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, i == 0 ?
+		    solo_main : worker_main, &w[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].bad, 0);
+	}
+	assert_int_equal(amtp_store_open(g_uri, g_key, &st, err, sizeof(err)),
+	    0);
+	for (n = 200001; n < 200001 + PER_THREAD; n++) {
+		uuid_of(n, uuid, sizeof(uuid));
+		assert_int_equal(amtp_store_device_get_uuid(st, uuid, &d), 0);
+		assert_int_equal(amtp_store_device_get_facts(st, d.id, f), 0);
+		snprintf(want, sizeof(want), "%u", n);
+		assert_string_equal(f->amt_version, want);
+	}
+	for (; n < 200001 + 4 * PER_THREAD; n++) {
+		uuid_of(n, uuid, sizeof(uuid));
+		assert_int_equal(amtp_store_device_get_uuid(st, uuid, &d),
+		    n % FAIL_EVERY == 0 ? AMTP_E_NOTFOUND : 0);
+	}
+	amtp_store_close(st);
+	site_wgroup_free(g);
+	free(f);
+}
+
 /* A unit that calls a function with its own transaction fails alone. */
 static void
 test_nested_refused(void **state)
@@ -271,6 +357,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batch_calls),
 		cmocka_unit_test(test_group_commit),
+		cmocka_unit_test(test_solo_with_batches),
 		cmocka_unit_test(test_nested_refused),
 	};
 
