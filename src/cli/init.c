@@ -56,7 +56,7 @@
 #include "cli.h"
 
 #define DEFAULT_LISTEN	"0.0.0.0:8443"
-#define DEFAULT_ROLES	"site,oobsp"
+#define DEFAULT_ROLES	"site,oobsp,enroll"
 #define ADMIN_NAME	"admin"
 
 struct init_opts {
