@@ -526,7 +526,7 @@ job_load_log(struct oobsp_job *j)
 		if (steps[i].outcome != AMTP_STEP_OK &&
 		    steps[i].outcome != AMTP_STEP_SKIPPED)
 			continue;
-		if ((idx = oobsp_plan_find(steps[i].step)) >= 0)
+		if ((idx = oobsp_plan_index(j->plan, steps[i].step)) >= 0)
 			j->done[idx] = 1;
 	}
 	free(steps);
@@ -589,7 +589,7 @@ engine_claim(struct oobsp_engine *e)
 	log_info("job %lld: claimed (dev %lld, attempt %d)",
 	    (long long)j->rec.id, (long long)j->rec.device_id,
 	    j->rec.attempts);
-	if (j->rec.kind != AMTP_JOB_PROVISION) {
+	if ((j->plan = oobsp_plan_for(j->rec.kind)) == NULL) {
 		job_finish(j, AMTP_JOB_FAILED, "job kind not supported by this "
 		    "service point");
 		return 0;
@@ -633,7 +633,7 @@ step_end(struct oobsp_job *j, enum amtp_step_outcome o)
 static int
 step_skip(struct oobsp_job *j, const char *why)
 {
-	const struct oobsp_step *s = &oobsp_plan_provision[j->step];
+	const struct oobsp_step *s = &j->plan->steps[j->step];
 	int r;
 
 	if ((r = amtp_store_job_step_start(j->e->st, j->rec.id, j->e->owner,
@@ -656,11 +656,11 @@ job_advance(struct oobsp_job *j)
 	int r, v;
 
 	while (j->state == OOBSP_JS_RUNNABLE) {
-		if (j->step >= oobsp_plan_provision_len) {
+		if (j->step >= j->plan->n) {
 			job_finish(j, AMTP_JOB_DONE, NULL);
 			return;
 		}
-		s = &oobsp_plan_provision[j->step];
+		s = &j->plan->steps[j->step];
 		if (j->step_id == 0 && j->pc == 0) {
 			/* decide whether the step runs at all */
 			if ((s->flags & OOBSP_F_SESSION) == 0 &&

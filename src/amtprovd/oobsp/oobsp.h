@@ -271,9 +271,23 @@ struct oobsp_step {
 /* The plan of a provisioning job, and its length. */
 extern const struct oobsp_step oobsp_plan_provision[];
 extern const size_t oobsp_plan_provision_len;
+/* The plan of a rotate job (a new admin password on a provisioned
+ * device), and its length. */
+extern const struct oobsp_step oobsp_plan_rotate[];
+extern const size_t oobsp_plan_rotate_len;
 
 /* Index of the step called name in the provisioning plan, or -1. */
 int oobsp_plan_find(const char *name);
+
+struct oobsp_plan {
+	const struct oobsp_step	*steps;
+	size_t			 n;
+};
+/* The plan of a job kind (enum amtp_job_kind), or NULL when this service
+ * point does not run that kind. */
+const struct oobsp_plan *oobsp_plan_for(int kind);
+/* Index of the step called name in plan, or -1. */
+int oobsp_plan_index(const struct oobsp_plan *plan, const char *name);
 
 /* ------------------------------------------------------------------ */
 /* The engine                                                           */

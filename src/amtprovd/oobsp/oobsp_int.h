@@ -71,6 +71,7 @@ struct oobsp_job {
 	int64_t				 renew_ms;	/* next lease renewal */
 
 	/* position in the plan */
+	const struct oobsp_plan		*plan;
 	size_t				 step;
 	int				 pc;		/* inside the step */
 	int64_t				 step_id;	/* open step row, 0 none */
@@ -101,6 +102,7 @@ struct oobsp_job {
 	int				 admin_current_v;
 	int				 mebx_pending_v;
 	int				 mebx_current_v;
+	int				 settled_pending;	/* connect promoted one */
 
 	/* stage 1 scratch */
 	char				 key_id[OOBSP_ID_MAX + 1];
@@ -199,6 +201,8 @@ int oobsp_step_wired_8021x(struct oobsp_job *j);
 #define OOBSP_XC_PCS	10
 int oobsp_8021x_certs(struct oobsp_job *j, int k, int base);
 int oobsp_step_report(struct oobsp_job *j);
+int oobsp_step_rotate_admin(struct oobsp_job *j);
+int oobsp_step_report_rotate(struct oobsp_job *j);
 
 /* steps_tls.c: puts back the instance saved in j->saved (a Get reply) with
  * the text properties names[] set to values[] (added when missing); the

@@ -9,6 +9,7 @@
 
 #include "oobsp/oobsp.h"
 #include "oobsp/oobsp_int.h"
+#include "store/store.h"
 
 const struct oobsp_step oobsp_plan_provision[] = {
 	{ "connect", oobsp_step_connect, OOBSP_F_SESSION,
@@ -63,13 +64,56 @@ const size_t oobsp_plan_provision_len =
 _Static_assert(sizeof(oobsp_plan_provision) / sizeof(oobsp_plan_provision[0])
     <= OOBSP_PLAN_MAX, "the plan outgrew OOBSP_PLAN_MAX (j->done)");
 
+/* A new admin password for a provisioned device (job kind rotate). */
+const struct oobsp_step oobsp_plan_rotate[] = {
+	{ "connect", oobsp_step_connect, OOBSP_F_SESSION,
+	    "Digest with the escrowed admin password (pending first: a "
+	    "rotation cut short is settled here)" },
+	{ "read-facts", oobsp_step_read_facts, OOBSP_F_SESSION,
+	    "AMT_GeneralSettings: the Digest realm" },
+	{ "verify", oobsp_step_verify, OOBSP_F_SESSION,
+	    "TLS pinned to the issued certificate, the current password" },
+	{ "rotate-admin", oobsp_step_rotate_admin, 0,
+	    "new password escrowed as pending, SetAdminAclEntryEx, promoted, "
+	    "checked on a new session" },
+	{ "report", oobsp_step_report_rotate, 0,
+	    "audit record" },
+};
+
+const size_t oobsp_plan_rotate_len =
+    sizeof(oobsp_plan_rotate) / sizeof(oobsp_plan_rotate[0]);
+
+_Static_assert(sizeof(oobsp_plan_rotate) / sizeof(oobsp_plan_rotate[0])
+    <= OOBSP_PLAN_MAX, "the plan outgrew OOBSP_PLAN_MAX (j->done)");
+
+static const struct oobsp_plan plans[AMTP_JOB_KIND__MAX] = {
+	[AMTP_JOB_PROVISION] = { oobsp_plan_provision,
+	    sizeof(oobsp_plan_provision) / sizeof(oobsp_plan_provision[0]) },
+	[AMTP_JOB_ROTATE] = { oobsp_plan_rotate,
+	    sizeof(oobsp_plan_rotate) / sizeof(oobsp_plan_rotate[0]) },
+};
+
+const struct oobsp_plan *
+oobsp_plan_for(int kind)
+{
+	if (kind < 0 || kind >= AMTP_JOB_KIND__MAX || plans[kind].steps == NULL)
+		return NULL;
+	return &plans[kind];
+}
+
 int
-oobsp_plan_find(const char *name)
+oobsp_plan_index(const struct oobsp_plan *plan, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < oobsp_plan_provision_len; i++)
-		if (strcmp(oobsp_plan_provision[i].name, name) == 0)
+	for (i = 0; i < plan->n; i++)
+		if (strcmp(plan->steps[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+int
+oobsp_plan_find(const char *name)
+{
+	return oobsp_plan_index(&plans[AMTP_JOB_PROVISION], name);
 }

@@ -174,6 +174,7 @@ escrow_settle(struct oobsp_job *j, char *what, size_t whatsz)
 			return r;
 		snprintf(what, whatsz, "; pending admin password v%d works: "
 		    "promoted", j->admin_pending_v);
+		j->settled_pending = 1;
 		j->admin_current_v = j->admin_pending_v;
 		j->admin_pending_v = 0;
 		if (j->mebx_pending_v != 0) {
@@ -265,6 +266,7 @@ oobsp_step_connect(struct oobsp_job *j)
 			    "escrow: %s", amtp_store_errmsg(j->e->st));
 		j->cand = 0;
 		j->tried = 0;
+		j->settled_pending = 0;
 		j->prov_state = -1;
 		j->detail[0] = '\0';
 		j->pc = 1;
@@ -767,5 +769,102 @@ oobsp_step_report(struct oobsp_job *j)
 		    amtp_store_errmsg(st));
 	oobsp_detail(j, "status provisioned; admin v%d, MEBx v%d",
 	    j->admin_current_v, j->mebx_current_v);
+	return OOBSP_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* rotate-admin and report (job kind rotate)                            */
+/* ------------------------------------------------------------------ */
+
+int
+oobsp_step_rotate_admin(struct oobsp_job *j)
+{
+	struct amtp_secret *pw = NULL;
+	struct amtp_wsman_prop in[2];
+	char hash[64], pins[OOBSP_PINS_MAX];
+	int r, v;
+
+	switch (j->pc) {
+	case 0:
+		if (j->prov_state != 2)
+			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_STATE,
+			    "the device is not provisioned");
+		if (j->settled_pending) {
+			/* an earlier attempt set it; connect promoted it */
+			oobsp_detail(j, "admin password v%d from an earlier "
+			    "attempt is on the device", j->admin_current_v);
+			return OOBSP_SKIPPED;
+		}
+		if ((r = escrow_pending(j, AMTP_CRED_ADMIN,
+		    j->e->pol->admin_pw_len, NULL, &pw, &v)) != 0)
+			return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
+			    "escrow: %s", amtp_store_errmsg(j->e->st));
+		j->admin_pending_v = v;
+		r = oobsp_digest_password_b64("admin", j->realm, pw, hash,
+		    sizeof(hash));
+		amtp_secret_free(pw);
+		if (r != 0)
+			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r,
+			    "digest password");
+		memset(in, 0, sizeof(in));
+		in[0].name = "Username";
+		in[0].text = "admin";
+		in[1].name = "DigestPassword";
+		in[1].text = hash;
+		j->pc = 1;
+		r = oobsp_invoke(j, AUTH_SVC, "SetAdminAclEntryEx", in, 2,
+		    NULL, 0);
+		explicit_bzero(hash, sizeof(hash));
+		return r;
+	case 1:
+		if ((r = oobsp_reply_ok(j, AUTH_SVC, "SetAdminAclEntryEx")) != 0)
+			return r;
+		if ((r = amtp_store_cred_promote(j->e->st, j->dev.id,
+		    AMTP_CRED_ADMIN, j->admin_pending_v)) != 0)
+			return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
+			    "escrow promote: %s", amtp_store_errmsg(j->e->st));
+		j->admin_current_v = j->admin_pending_v;
+		j->admin_pending_v = 0;
+		/* the old password is gone with this session: check the
+		 * new one on a new one */
+		amtp_strlcpy(pins, j->sess_pin, sizeof(pins));
+		if ((r = amtp_store_cred_get(j->e->st, j->dev.id,
+		    AMTP_CRED_ADMIN, AMTP_CRED_CURRENT, NULL, &pw)) != 0)
+			return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
+			    "escrow: %s", amtp_store_errmsg(j->e->st));
+		r = oobsp_connect(j, "admin", pw, pins[0] != '\0' ? pins :
+		    NULL, 0);
+		amtp_secret_free(pw);
+		if (r != 0)
+			return r;
+		j->pc = 2;
+		return oobsp_get(j, GENERAL, NULL, 0);
+	case 2:
+		if (j->rstatus == AMTP_E_AUTH)
+			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_AUTH,
+			    "the new admin password v%d is refused",
+			    j->admin_current_v);
+		if ((r = oobsp_reply_ok(j, GENERAL, NULL)) != 0)
+			return r;
+		oobsp_detail(j, "admin password v%d set, escrowed and checked",
+		    j->admin_current_v);
+		return OOBSP_OK;
+	}
+	return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_INTERNAL, "bad pc");
+}
+
+int
+oobsp_step_report_rotate(struct oobsp_job *j)
+{
+	char detail[AMTP_STORE_TEXT_MAX + 1];
+	int r;
+
+	snprintf(detail, sizeof(detail), "job %lld: admin password v%d",
+	    (long long)j->rec.id, j->admin_current_v);
+	if ((r = amtp_store_audit_append(j->e->st, j->e->owner,
+	    "device.password.rotated", j->dev.id, detail, NULL)) != 0)
+		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r, "audit: %s",
+		    amtp_store_errmsg(j->e->st));
+	oobsp_detail(j, "admin v%d", j->admin_current_v);
 	return OOBSP_OK;
 }

@@ -418,6 +418,16 @@ test_plan(void **state)
 	assert_true(oobsp_plan_find("admin-password") <
 	    oobsp_plan_find("commit"));
 	assert_true(oobsp_plan_find("commit") < oobsp_plan_find("verify"));
+	/* kinds */
+	assert_ptr_equal(oobsp_plan_for(AMTP_JOB_PROVISION)->steps,
+	    oobsp_plan_provision);
+	assert_int_equal(oobsp_plan_for(AMTP_JOB_ROTATE)->n,
+	    oobsp_plan_rotate_len);
+	assert_true(oobsp_plan_index(oobsp_plan_for(AMTP_JOB_ROTATE),
+	    "connect") == 0);
+	assert_null(oobsp_plan_for(AMTP_JOB_UNPROVISION));
+	assert_null(oobsp_plan_for(-1));
+	assert_null(oobsp_plan_for(AMTP_JOB_KIND__MAX));
 }
 
 /* ---- a device provisioned through every step ---- */
@@ -1089,6 +1099,95 @@ test_fleet_pg(void **state)
 }
 #endif
 
+/* ---- rotate jobs ---- */
+
+static void TEST_A
+test_rotate(void **state)
+{
+	struct env *v = *state;
+	struct amtp_audit_filter af;
+	struct amtp_audit_rec *au = NULL;
+	struct fakedev *fd;
+	size_t n = 0;
+	int64_t job, dev;
+	int vers = 0;
+	struct amtp_secret *pw = NULL;
+
+	dev = add_device(v, 80, "OTProtbcdefghijklmnopqrs",
+	    "OTProtbcdefghijklmnopqrs", &fd, &job);
+	engine_start(v);
+	assert_int_equal(run_engine(v, 20000), 0);
+	assert_job(v, job, AMTP_JOB_DONE, NULL);
+	assert_int_equal(amtp_store_job_enqueue(v->st, dev, AMTP_JOB_ROTATE,
+	    &job, NULL), 0);
+	assert_int_equal(run_engine(v, 20000), 0);
+	assert_job(v, job, AMTP_JOB_DONE, NULL);
+	assert_true(log_has(v, job, "rotate-admin", AMTP_STEP_OK,
+	    "admin password v2 set, escrowed and checked"));
+	assert_int_equal(amtp_store_cred_get(v->st, dev, AMTP_CRED_ADMIN,
+	    AMTP_CRED_CURRENT, &vers, &pw), 0);
+	assert_int_equal(vers, 2);
+	amtp_secret_free(pw);
+	assert_escrow_matches(v, dev, fd);
+	memset(&af, 0, sizeof(af));
+	af.device_id = dev;
+	assert_int_equal(amtp_store_audit_list(v->st, &af, &au, &n, NULL), 0);
+	assert_true(n >= 2);
+	assert_string_equal(au[0].action, "device.password.rotated");
+	free(au);
+}
+
+static void TEST_B
+test_rotate_killed(void **state)
+{
+	struct env *v = *state;
+	struct amtp_job_rec rec;
+	struct fakedev *fd;
+	char owner2[80];
+	int64_t job, dev;
+	int i, vers = 0;
+	struct amtp_secret *pw = NULL;
+
+	dev = add_device(v, 81, "OTProtbcdefghijklmnopqrs",
+	    "OTProtbcdefghijklmnopqrs", &fd, &job);
+	engine_start(v);
+	assert_int_equal(run_engine(v, 20000), 0);
+	assert_job(v, job, AMTP_JOB_DONE, NULL);
+	assert_int_equal(amtp_store_job_enqueue(v->st, dev, AMTP_JOB_ROTATE,
+	    &job, NULL), 0);
+	/* killed right after the device took the new password: connect,
+	 * read-facts, verify, SetAdminAclEntryEx */
+	v->cfg.lease_secs = 1;
+	v->net->kill_after = v->net->processed + 4;
+	engine_start(v);
+	assert_int_equal(run_engine(v, 10000), AMTP_E_INTERNAL);
+	oobsp_engine_free(v->e);
+	v->e = NULL;
+	v->net->killed = 0;
+	v->net->kill_after = 0;
+	assert_int_equal(amtp_store_cred_get(v->st, dev, AMTP_CRED_ADMIN,
+	    AMTP_CRED_PENDING, &vers, &pw), 0);	/* in doubt */
+	amtp_secret_free(pw);
+	snprintf(owner2, sizeof(owner2), "%s-rot", v->owner);
+	v->cfg.owner = owner2;
+	v->cfg.lease_secs = 60;
+	engine_start(v);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(run_engine(v, 20000), 0);
+		assert_int_equal(amtp_store_job_get(v->st, job, &rec), 0);
+		if (rec.state == AMTP_JOB_DONE)
+			break;
+		usleep(50000);
+	}
+	assert_job(v, job, AMTP_JOB_DONE, NULL);
+	assert_true(log_has(v, job, "connect", AMTP_STEP_OK,
+	    "pending admin password v2 works: promoted"));
+	assert_true(log_has(v, job, "rotate-admin", AMTP_STEP_SKIPPED,
+	    "from an earlier attempt"));
+	assert_escrow_matches(v, dev, fd);
+	v->cfg.owner = v->owner;
+}
+
 /* ---- the policy from amtprovd.conf ---- */
 
 static void TEST_A
@@ -1207,6 +1306,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_wifi_enterprise, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_rotate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fleet, setup, teardown),
 	};
 #elif defined(OOBSP_TEST_PG)
@@ -1235,6 +1335,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_kill_after_admin_password_admin_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_after_commit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rotate_killed, setup,
 		    teardown),
 	};
 #endif
