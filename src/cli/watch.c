@@ -166,6 +166,49 @@ progress_line(const struct counts *k, long long expect, double secs,
 	    k->js[JS_QUEUED], rate, el);
 }
 
+/* Devices by AMT status and provisioning jobs by state, side by side:
+ *   AMT STATUS        DEVICES  JOB STATE  JOBS
+ *   provisioned       48       done       48 ... */
+static int
+summary_table(const struct counts *k)
+{
+	static const char *const head[] = { "AMT STATUS", "DEVICES",
+	    "JOB STATE", "JOBS" };
+	struct cli_table *t = NULL;
+	const char *cells[4];
+	char n1[24], n2[24];
+	int i, r, shown[ST__MAX], ns = 0;
+
+	for (i = 0; i < ST__MAX; i++)
+		if (k->st[i] > 0)
+			shown[ns++] = i;
+	if ((r = cli_table_new(4, head, &t)) != 0)
+		return r;
+	for (i = 0; i < (ns > JS__MAX ? ns : JS__MAX) + 1 && r == 0; i++) {
+		n1[0] = n2[0] = '\0';
+		cells[0] = cells[2] = "";
+		if (i < ns) {
+			cells[0] = st_names[shown[i]];
+			snprintf(n1, sizeof(n1), "%lld", k->st[shown[i]]);
+		} else if (i == ns) {
+			cells[0] = "total";
+			snprintf(n1, sizeof(n1), "%lld", k->devices);
+		}
+		if (i < JS__MAX) {
+			cells[2] = js_names[i];
+			snprintf(n2, sizeof(n2), "%lld", k->js[i]);
+		}
+		cells[1] = n1;
+		cells[3] = n2;
+		if (cells[0][0] != '\0' || cells[2][0] != '\0')
+			r = cli_table_add(t, cells);
+	}
+	if (r == 0)
+		r = cli_table_print(t, stdout);
+	cli_table_free(t);
+	return r;
+}
+
 /*
  * The summary: devices by status, jobs by state, failed jobs with their
  * reason.  secs < 0: no timing line.
@@ -251,14 +294,8 @@ print_summary(struct cli_client *c, const struct counts *k, double secs,
 	} else
 		printf("summary: %lld devices, %lld provisioned\n", k->devices,
 		    k->st[ST_PROV]);
-	printf("  devices:");
-	for (s = 0; s < ST__MAX; s++)
-		if (k->st[s] > 0)
-			printf("  %s %lld", st_names[s], k->st[s]);
-	printf("\n  provisioning jobs:");
-	for (s = 0; s < JS__MAX; s++)
-		printf("  %s %lld", js_names[s], k->js[s]);
-	printf("\n");
+	if (summary_table(k) != 0)
+		goto out;
 	if (json_array_size(fl) > 0)
 		printf("failed (the step that stopped the job, and why):\n");
 	for (i = 0; i < json_array_size(fl); i++) {
