@@ -23,6 +23,7 @@
 #include "amtprov/str.h"
 
 #include "enroll/client.h"
+#include "enroll/enroll.h"
 
 #define CLIENT_TIMEOUT_MS	30000
 
@@ -495,4 +496,104 @@ amtp_enroll_client_chain(struct amtp_enroll_client *cl, STACK_OF(X509) **out)
 		client_drop(cl);
 	amtp_buf_free(ans);
 	return r;
+}
+
+/* ---- either way ---------------------------------------------------------- */
+
+/* The enrollment point's certificate must name what the caller expects. */
+static int
+check_cn(X509 **cert, EVP_PKEY **key, const char *want)
+{
+	char cn[AMTP_DNS_NAME_MAX + 1];
+
+	if (amtp_pki_cert_cn(*cert, cn, sizeof(cn)) == 0 &&
+	    amtp_str_eq_ci(cn, strlen(cn), want, strlen(want)))
+		return 0;
+	X509_free(*cert);
+	*cert = NULL;
+	if (key != NULL) {
+		EVP_PKEY_free(*key);
+		*key = NULL;
+	}
+	return AMTP_E_MISMATCH;
+}
+
+int
+amtp_enroll_via_amt_web_csr(const struct amtp_enroll_via *v,
+    int64_t device_id, const void *csr, size_t len, const char *fqdn,
+    const char *host, X509 **out, enum amtp_pki_reason *reason,
+    char *detail, size_t detailsz)
+{
+	int r;
+
+	*out = NULL;
+	*reason = AMTP_PKI_OK;
+	if (v->cl == NULL)
+		return amtp_enroll_amt_web_csr(v->sg, v->st, device_id, csr,
+		    len, fqdn, host, out, reason, detail, detailsz);
+	if (fqdn == NULL)
+		return AMTP_E_INVAL;
+	if ((r = amtp_enroll_client_amt_web_csr(v->cl, device_id, csr, len,
+	    out, reason, detail, detailsz)) != 0)
+		return r;
+	return check_cn(out, NULL, fqdn);
+}
+
+int
+amtp_enroll_via_amt_web_keygen(const struct amtp_enroll_via *v,
+    int64_t device_id, const char *fqdn, const char *host, X509 **out,
+    EVP_PKEY **key)
+{
+	int r;
+
+	*out = NULL;
+	*key = NULL;
+	if (v->cl == NULL)
+		return amtp_enroll_amt_web_keygen(v->sg, v->st, device_id,
+		    fqdn, host, out, key);
+	if (fqdn == NULL)
+		return AMTP_E_INVAL;
+	if ((r = amtp_enroll_client_amt_web_keygen(v->cl, device_id, out,
+	    key)) != 0)
+		return r;
+	return check_cn(out, key, fqdn);
+}
+
+int
+amtp_enroll_via_8021x_csr(const struct amtp_enroll_via *v,
+    int64_t device_id, const void *csr, size_t len, const char *identity,
+    X509 **out, enum amtp_pki_reason *reason, char *detail, size_t detailsz)
+{
+	int r;
+
+	*out = NULL;
+	*reason = AMTP_PKI_OK;
+	if (v->cl == NULL)
+		return amtp_enroll_8021x_csr(v->sg, v->st, device_id, csr, len,
+		    identity, out, reason, detail, detailsz);
+	if (identity == NULL)
+		return AMTP_E_INVAL;
+	if ((r = amtp_enroll_client_8021x_csr(v->cl, device_id, csr, len,
+	    out, reason, detail, detailsz)) != 0)
+		return r;
+	return check_cn(out, NULL, identity);
+}
+
+int
+amtp_enroll_via_8021x_keygen(const struct amtp_enroll_via *v,
+    int64_t device_id, const char *identity, X509 **out, EVP_PKEY **key)
+{
+	int r;
+
+	*out = NULL;
+	*key = NULL;
+	if (v->cl == NULL)
+		return amtp_enroll_8021x_keygen(v->sg, v->st, device_id,
+		    identity, out, key);
+	if (identity == NULL)
+		return AMTP_E_INVAL;
+	if ((r = amtp_enroll_client_8021x_keygen(v->cl, device_id, out,
+	    key)) != 0)
+		return r;
+	return check_cn(out, key, identity);
 }

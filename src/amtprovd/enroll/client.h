@@ -41,6 +41,8 @@
 
 struct amtp_buf;
 struct amtp_enroll_client;
+struct amtp_signer;
+struct amtp_store;
 
 /* The enroll socket channel (see ipc.h for the frame). */
 enum amtp_ipc_enroll {
@@ -117,6 +119,37 @@ int amtp_enroll_client_8021x_keygen(struct amtp_enroll_client *cl,
 /* The site CA chain (intermediate, root), a new stack. */
 int amtp_enroll_client_chain(struct amtp_enroll_client *cl,
     STACK_OF(X509) **out);
+
+/*
+ * Either way to certificates, so that a role (the service point) makes the
+ * same calls whether it has a signer of its own or shares the site's
+ * enrollment point: set sg and st (enroll.h checks and records here), or cl
+ * (the enrollment point checks and records; the names come from its site
+ * database, and the certificate's CN must equal fqdn/identity here too:
+ * AMTP_E_MISMATCH when the two disagree).  The calls mirror enroll.h:
+ *
+ *	r = amtp_enroll_via_amt_web_csr(&via, dev, csr, len, fqdn, host,
+ *	    &cert, &why, detail, sizeof(detail));
+ */
+struct amtp_enroll_via {
+	struct amtp_signer		*sg;	/* own signer ... */
+	struct amtp_store		*st;	/* ... and the site database */
+	struct amtp_enroll_client	*cl;	/* or the enrollment point */
+};
+
+int amtp_enroll_via_amt_web_csr(const struct amtp_enroll_via *v,
+    int64_t device_id, const void *csr, size_t len, const char *fqdn,
+    const char *host, X509 **out, enum amtp_pki_reason *reason,
+    char *detail, size_t detailsz);
+int amtp_enroll_via_amt_web_keygen(const struct amtp_enroll_via *v,
+    int64_t device_id, const char *fqdn, const char *host, X509 **out,
+    EVP_PKEY **key);
+int amtp_enroll_via_8021x_csr(const struct amtp_enroll_via *v,
+    int64_t device_id, const void *csr, size_t len, const char *identity,
+    X509 **out, enum amtp_pki_reason *reason, char *detail,
+    size_t detailsz);
+int amtp_enroll_via_8021x_keygen(const struct amtp_enroll_via *v,
+    int64_t device_id, const char *identity, X509 **out, EVP_PKEY **key);
 
 /*
  * One frame out, one frame in, as given (tests and tools that check how the

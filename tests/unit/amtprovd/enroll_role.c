@@ -720,6 +720,77 @@ test_decode(void **state)
 	free(csr);
 }
 
+/* amtp_enroll_via_*: the same calls on the enrollment point and on a signer
+ * of one's own; the enrollment point's certificate must name what the
+ * caller expects. */
+static void
+test_via(void **state)
+{
+	struct enroll_serve_cfg cfg = default_cfg();
+	struct amtp_enroll_via via;
+	struct amtp_ca *ca = NULL;
+	enum amtp_pki_reason why;
+	unsigned char *der = NULL;
+	char detail[AMTP_ENROLL_DETAIL_MAX], err[256];
+	EVP_PKEY *k = NULL;
+	X509 *c = NULL;
+	int len, i;
+
+	(void)state;
+	start_server(&cfg);
+	len = mk_csr(devkey, FQDN1, &der);
+	for (i = 0; i < 2; i++) {
+		memset(&via, 0, sizeof(via));
+		if (i == 0)
+			assert_int_equal(amtp_enroll_connect(sock, 5000,
+			    &via.cl), 0);
+		else {
+			assert_int_equal(amtp_ca_load(dir, mk, &ca, err,
+			    sizeof(err)), 0);
+			assert_int_equal(amtp_signer_local(ca, &via.sg), 0);
+			assert_int_equal(amtp_store_open(db, mk, &via.st, err,
+			    sizeof(err)), 0);
+		}
+		assert_int_equal(amtp_enroll_via_amt_web_csr(&via, dev1, der,
+		    (size_t)len, FQDN1, "dev1", &c, &why, detail,
+		    sizeof(detail)), 0);
+		assert_int_equal(openssl_verify(c, "sslserver"), 0);
+		X509_free(c);
+		assert_int_equal(amtp_enroll_via_8021x_csr(&via, dev1, der,
+		    (size_t)len, FQDN1, &c, &why, detail, sizeof(detail)), 0);
+		assert_int_equal(openssl_verify(c, "sslclient"), 0);
+		X509_free(c);
+		assert_int_equal(amtp_enroll_via_amt_web_keygen(&via, dev1,
+		    FQDN1, "dev1", &c, &k), 0);
+		assert_int_equal(X509_check_private_key(c, k), 1);
+		X509_free(c);
+		EVP_PKEY_free(k);
+		assert_int_equal(amtp_enroll_via_8021x_keygen(&via, dev1,
+		    FQDN1, &c, &k), 0);
+		X509_free(c);
+		EVP_PKEY_free(k);
+		amtp_enroll_client_free(via.cl);
+		amtp_signer_free(via.sg);
+		amtp_store_close(via.st);
+		amtp_ca_free(ca);
+		ca = NULL;
+	}
+	/* The caller expects another name than the site database holds. */
+	memset(&via, 0, sizeof(via));
+	assert_int_equal(amtp_enroll_connect(sock, 5000, &via.cl), 0);
+	assert_int_equal(amtp_enroll_via_amt_web_csr(&via, dev1, der,
+	    (size_t)len, "dev7." DOMAIN, "dev7", &c, &why, detail,
+	    sizeof(detail)), AMTP_E_MISMATCH);
+	assert_null(c);
+	assert_int_equal(amtp_enroll_via_8021x_keygen(&via, dev1,
+	    "dev7." DOMAIN, &c, &k), AMTP_E_MISMATCH);
+	assert_null(c);
+	assert_null(k);
+	amtp_enroll_client_free(via.cl);
+	OPENSSL_free(der);
+	stop_server();
+}
+
 int
 main(void)
 {
@@ -733,6 +804,7 @@ main(void)
 		cmocka_unit_test(test_not_in_table),
 		cmocka_unit_test(test_peer_uid),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_via),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
