@@ -10,6 +10,8 @@
  *	N devices pcF..pc(F+N-1) (F = FIRST, default 1) at ADDR1, ADDR1+1,
  *	... whose agents reported the OTP OTPPREFIX<i> (its SHA-256), each
  *	with a queued provisioning job
+ *   oobsp_fleet rotate DIR DEVICE-ID
+ *	queues a rotate job (a new admin password) for the device
  *   oobsp_fleet serve DIR [WORKERS]
  *	runs the engine (real transport: TLS, Digest, wsclient) until no job
  *	is queued or running; prints devices/s and CPU ms per device
@@ -408,6 +410,28 @@ cmd_status(const char *dir)
 }
 
 static int
+cmd_rotate(const char *dir, const char *dev)
+{
+	struct amtp_master_key *mk = NULL;
+	struct amtp_store *st = NULL;
+	long long id;
+	int64_t job;
+	int status = 1;
+
+	if (amtp_parse_int(dev, 1, INT64_MAX, &id) != 0 ||
+	    open_site(dir, &mk, &st) != 0)
+		goto out;
+	if (amtp_store_job_enqueue(st, id, AMTP_JOB_ROTATE, &job, NULL) != 0)
+		goto out;
+	printf("%lld\n", (long long)job);
+	status = 0;
+ out:
+	amtp_store_close(st);
+	amtp_master_key_free(mk);
+	return status;
+}
+
+static int
 cmd_password(const char *dir, const char *dev)
 {
 	struct amtp_master_key *mk = NULL;
@@ -451,10 +475,12 @@ main(int argc, char *argv[])
 		return cmd_serve(argv[2], (int)w);
 	if (argc == 3 && strcmp(argv[1], "status") == 0)
 		return cmd_status(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "rotate") == 0)
+		return cmd_rotate(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "password") == 0)
 		return cmd_password(argv[2], argv[3]);
 	fprintf(stderr, "usage: oobsp_fleet init DIR DOMAIN | enqueue DIR "
 	    "DOMAIN N ADDR1 OTPPREFIX [FIRST] | serve DIR [WORKERS] | status DIR | "
-	    "password DIR DEVICE-ID\n");
+	    "rotate DIR DEVICE-ID | password DIR DEVICE-ID\n");
 	return 2;
 }

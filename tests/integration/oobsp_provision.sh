@@ -123,5 +123,16 @@ for i in 1 2; do
 	wsget $i "" AMT_GeneralSettings > /dev/null
 	[ "$(cat "$T/code")" = 401 ] || fail "device $i: the empty password got $(cat "$T/code")"
 done
+# a rotate job: a new admin password; the old one stops working
+OLD=$("$FLEET" password "$T/site" 1)
+JOB=$("$FLEET" rotate "$T/site" 1) || fail "rotate enqueue"
+timeout 60 "$FLEET" serve "$T/site" 4 > /dev/null 2>> "$T/serve.err" || fail "serve rotate"
+"$FLEET" status "$T/site" | grep -q "^$JOB 1 done" || fail "rotate job not done"
+NEW=$("$FLEET" password "$T/site" 1)
+[ "$NEW" != "$OLD" ] || fail "the password did not change"
+wsget 1 "$NEW" AMT_GeneralSettings > /dev/null
+[ "$(cat "$T/code")" = 200 ] || fail "rotated password gets $(cat "$T/code")"
+wsget 1 "$OLD" AMT_GeneralSettings > /dev/null
+[ "$(cat "$T/code")" = 401 ] || fail "the old password still gets $(cat "$T/code")"
 echo "oobsp_provision: ok ($(tail -1 "$T/serve.out"))"
 exit 0
