@@ -40,6 +40,7 @@
 #include "amtprov/limits.h"
 #include "amtprov/log.h"
 #include "amtprov/pki.h"
+#include "amtprov/rand.h"
 #include "amtprov/secret.h"
 #include "amtprov/str.h"
 
@@ -112,6 +113,30 @@ next_addr(const char *a0, int i, char *out, size_t outsz)
 	return 0;
 }
 
+/* OOBSP_DIRACCT: the directory account the site would make (step 4). */
+static int
+add_diracct(struct amtp_store *st, int64_t id, const char *host,
+    const char *fqdn)
+{
+	struct amtp_diracct_rec a;
+	struct amtp_secret *pw = NULL;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	snprintf(a.name, sizeof(a.name), "%s", host);
+	snprintf(a.container, sizeof(a.container), "OU=AMT");
+	a.device_id = id;
+	a.enabled = 1;
+	a.n_spns = 2;
+	snprintf(a.spns[0], sizeof(a.spns[0]), "HTTP/%s:16992", fqdn);
+	snprintf(a.spns[1], sizeof(a.spns[1]), "HTTP/%s:16993", fqdn);
+	if ((r = amtp_rand_password(AMTP_DIR_PASSWORD_LEN, &pw)) != 0)
+		return r;
+	r = amtp_store_diracct_put(st, &a, pw, NULL, NULL);
+	amtp_secret_free(pw);
+	return r;
+}
+
 static int
 cmd_enqueue(const char *dir, const char *domain, int n, const char *a0,
     const char *prefix, int first)
@@ -146,6 +171,8 @@ cmd_enqueue(const char *dir, const char *domain, int n, const char *a0,
 		in.amt_addr = addr;
 		if ((r = amtp_store_device_upsert(st, &in, &id, NULL)) != 0 ||
 		    (r = amtp_store_device_set_otp_hash(st, id, hex)) != 0 ||
+		    (getenv("OOBSP_DIRACCT") != NULL &&
+		    (r = add_diracct(st, id, host, fqdn)) != 0) ||
 		    (r = amtp_store_job_enqueue(st, id, AMTP_JOB_PROVISION,
 		    &job, NULL)) != 0) {
 			fprintf(stderr, "device %d: %s: %s\n", i,
@@ -285,6 +312,26 @@ cmd_serve(const char *dir, int workers)
 		    0)
 			goto out;
 		pol.nwifi = 1;
+	}
+	/* OOBSP_KERBEROS=REALM: Kerberos from the directory accounts;
+	 * OOBSP_ACL_USER=NAME: a digest user ACL entry (test password) */
+	if ((v = getenv("OOBSP_KERBEROS")) != NULL) {
+		pol.kerberos = 1;
+		snprintf(pol.krb_realm, sizeof(pol.krb_realm), "%s", v);
+		pol.krb_tolerance = 5;
+	}
+	if ((v = getenv("OOBSP_ACL_USER")) != NULL) {
+		snprintf(pol.acls[0].name, sizeof(pol.acls[0].name), "ops");
+		snprintf(pol.acls[0].account, sizeof(pol.acls[0].account), "%s",
+		    v);
+		if (amtp_secret_from_cstr("Op3rator!pw",
+		    &pol.acls[0].password) != 0)
+			goto out;
+		pol.acls[0].access = 2;
+		pol.acls[0].nrealms = 2;
+		pol.acls[0].realms[0] = 3;
+		pol.acls[0].realms[1] = 2;
+		pol.nacls = 1;
 	}
 	/* OOBSP_8021X_ROOT=FILE: an EAP-TLS profile (that root, a client
 	 * certificate per device) used by a Wi-Fi profile "corp" and by the

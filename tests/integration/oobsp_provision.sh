@@ -44,8 +44,10 @@ for i in $(seq 1 $N); do
 	"$SIM" hostcmd "$m" set-otp "$otp" > /dev/null || fail "set-otp $i"
 	"$SIM" hostcmd "$m" start-configuration-ex 0 > /dev/null || fail "start $i"
 done
-"$FLEET" enqueue "$T/site" $DOMAIN $N $NET.1 OTP-oobsp-it-0000000- || fail "enqueue"
-OOBSP_WIFI_SSID=OfficeNet OOBSP_8021X_ROOT="$T/site/ca-root.pem" timeout 60 "$FLEET" serve "$T/site" 8 > "$T/serve.out" 2> "$T/serve.err" ||
+OOBSP_DIRACCT=1 "$FLEET" enqueue "$T/site" $DOMAIN $N $NET.1 OTP-oobsp-it-0000000- ||
+	fail "enqueue"
+OOBSP_WIFI_SSID=OfficeNet OOBSP_8021X_ROOT="$T/site/ca-root.pem" \
+	OOBSP_KERBEROS=FLEET.EXAMPLE.TEST OOBSP_ACL_USER=operator timeout 60 "$FLEET" serve "$T/site" 8 > "$T/serve.out" 2> "$T/serve.err" ||
 	{ cat "$T/serve.err"; fail "serve"; }
 "$FLEET" status "$T/site" > "$T/status" 
 grep -q "^1 1 done" "$T/status" || { cat "$T/status"; fail "device 1 not done"; }
@@ -63,6 +65,9 @@ assert d["provisioning"]["state"] == "post", d["provisioning"]
 assert d["features"]["sol"] and d["features"]["ider"], d["features"]
 g = d["sections"]["net"]["inst"]["AMT_GeneralSettings"][0]
 assert g["HostName"] == "pc" + i and g["DomainName"] == "fleet.example.test", g
+k = d["sections"]["net"]["inst"]["AMT_KerberosSettingData"][0]
+assert k["KrbEnabled"] == "true" and k["RealmName"] == "FLEET.EXAMPLE.TEST", k
+assert "HTTP/pc%s.fleet.example.test:16993" % i in k["ServicePrincipalName"], k
 t = [x for x in d["sections"]["net"]["inst"]["AMT_TLSSettingData"]
      if "802.3" in x.get("InstanceID", "")][0]
 assert t["Enabled"] == "true" and t["AcceptNonSecureConnections"] == "false", t
@@ -117,6 +122,13 @@ for i in 1 2; do
 		fail "device $i: redirection state"
 	grep -q "<g:ListenerEnabled>true</g:ListenerEnabled>" "$T/rd$i.xml" ||
 		fail "device $i: redirection listener"
+	# the ACL user written in the second stage authenticates too
+	curl -s -o /dev/null -w '%{http_code}' --digest -u "operator:Op3rator!pw" \
+		--cacert "$T/site/ca-chain.pem" --resolve pc$i.$DOMAIN:16993:$NET.$i \
+		-H 'Content-Type: application/soap+xml;charset=UTF-8' \
+		--data-binary "$(envelope AMT_GeneralSettings)" \
+		https://pc$i.$DOMAIN:16993/wsman > "$T/code"
+	[ "$(cat "$T/code")" = 200 ] || fail "device $i: ACL user gets $(cat "$T/code")"
 	wsget $i "Wrong-Passw0rd!" AMT_GeneralSettings > /dev/null
 	[ "$(cat "$T/code")" = 401 ] || fail "device $i: a wrong password got $(cat "$T/code")"
 	# the setup credential does not work any more
