@@ -306,10 +306,11 @@ server_cert(const struct init_opts *o, const char *dir,
 	EVP_PKEY *key = NULL;
 	BIO *bio = NULL;
 	const char *names[CLI_SERVER_NAMES_MAX + 3];
-	char host[256], path[PATH_MAX];
+	char host[256], path[PATH_MAX], addr[64];
+	const char *colon;
 	char *kp;
 	long kl;
-	size_t n = 0, i;
+	size_t n = 0, i, len;
 	int r;
 
 	if (o->nnames > 0) {
@@ -321,6 +322,25 @@ server_cert(const struct init_opts *o, const char *dir,
 		if (gethostname(host, sizeof(host)) == 0 &&
 		    strcmp(host, "localhost") != 0 && host[0] != '\0')
 			names[n++] = host;
+		/* the address the API listens on, when it is a given one:
+		 * the URL in amtprov.conf names it */
+		if ((colon = strrchr(o->listen, ':')) != NULL) {
+			len = (size_t)(colon - o->listen);
+			if (len > 2 && o->listen[0] == '[' &&
+			    o->listen[len - 1] == ']') {
+				len -= 2;
+				memcpy(addr, o->listen + 1, len < sizeof(addr) ?
+				    len : 0);
+			} else if (len < sizeof(addr))
+				memcpy(addr, o->listen, len);
+			else
+				len = 0;
+			addr[len < sizeof(addr) ? len : 0] = '\0';
+			if (addr[0] != '\0' && strcmp(addr, "0.0.0.0") != 0 &&
+			    strcmp(addr, "::") != 0 &&
+			    strcmp(addr, "127.0.0.1") != 0)
+				names[n++] = addr;
+		}
 	}
 	if ((r = amtp_ca_load(dir, mk, &ca, err, errlen)) != 0 ||
 	    (r = amtp_signer_local(ca, &sg)) != 0)
