@@ -188,6 +188,12 @@ assert "device.cancel" in acts and "device.requeue" in acts, acts' && ok "action
 [ $rc = 6 ] && grep -q 'timed out after 1s' "$T/watch.txt" && grep -Eq '^\[[#.]+\] [0-9]+/[0-9]+ ' "$T/watch.txt" &&
 	grep -q '^summary after' "$T/watch.txt" && ok "watch (not a terminal): plain lines, timeout, summary, exit 6" ||
 	fail "watch: exit $rc: $(cat "$T/watch.txt")"
+# on a terminal (a pty from script(1)): the line is redrawn in place
+if command -v script >/dev/null; then
+	script -qec "$(printf '%q ' "${A[@]}") watch --timeout 1 --interval 200" /dev/null > "$T/watch.tty" 2>&1
+	grep -q $'\r\[' "$T/watch.tty" && grep -q $'\033\[K' "$T/watch.tty" &&
+		ok "watch on a terminal: redrawn in place" || fail "watch tty: $(od -c "$T/watch.tty" | head -5)"
+fi
 "${A[@]}" summary --json > "$T/sum.json"
 # device 2's provisioning job was cancelled by its unprovision request
 [ "$(json "$T/sum.json" 'j["devices"], j["status"]["not provisioned"], j["jobs"]["queued"], j["jobs"]["cancelled"]')" = "3 2 1 1" ] &&
