@@ -81,6 +81,9 @@ struct enroll_serve_cfg {
 	int		 max_requests;	/* answers per connection */
 	int		 idle_ms;	/* idle connection closed after */
 	int		 max_conns;	/* <= AMTP_ENROLL_CONN_MAX */
+	int		 frame_ms;	/* a begun frame or a queued answer
+					 * must be through within (0:
+					 * AMTP_ENROLL_FRAME_MS) */
 };
 
 /*

@@ -81,6 +81,7 @@ struct srv {
 	struct amtp_store		*st;
 	struct conn			*conns[AMTP_ENROLL_CONN_MAX];
 	size_t				 nconns;
+	int				 frame_ms;	/* cfg's, or the default */
 	int				 signer_gone;
 };
 
@@ -512,8 +513,8 @@ conn_progress(struct srv *s, struct conn *c, int64_t now)
 		    AMTP_IPC_ENROLL__MAX, &type, &body, &used);
 		if (r == AMTP_E_INCOMPLETE) {
 			if (c->inlen > 0 && c->deadline > now +
-			    AMTP_ENROLL_FRAME_MS)
-				c->deadline = now + AMTP_ENROLL_FRAME_MS;
+			    s->frame_ms)
+				c->deadline = now + s->frame_ms;
 			return NULL;
 		}
 		if (r != 0)
@@ -525,7 +526,7 @@ conn_progress(struct srv *s, struct conn *c, int64_t now)
 		c->inlen -= used;
 		if (why != NULL)
 			return why;
-		c->deadline = now + AMTP_ENROLL_FRAME_MS;
+		c->deadline = now + s->frame_ms;
 		if (++c->nreq >= (unsigned long)s->cfg->max_requests)
 			c->closing = 1;
 	}
@@ -627,6 +628,7 @@ enroll_serve(int lfd, const struct enroll_serve_cfg *cfg,
 	s.cfg = cfg;
 	s.sg = sg;
 	s.st = st;
+	s.frame_ms = cfg->frame_ms > 0 ? cfg->frame_ms : AMTP_ENROLL_FRAME_MS;
 	while (!stop_requested() && !s.signer_gone) {
 		now = now_ms();
 		wait = ENROLL_POLL_MS;

@@ -791,6 +791,73 @@ test_via(void **state)
 	stop_server();
 }
 
+/* A peer that trickles a frame byte by byte is dropped at the frame
+ * deadline, although it keeps sending. */
+static void
+test_trickle(void **state)
+{
+	struct enroll_serve_cfg cfg = default_cfg();
+	uint8_t hdr[8] = { AMTP_IPC_ENROLL_AMT_WEB_KEYGEN, 0, 0, 0, 8, 0,
+	    0, 0 };
+	int fd, i;
+
+	(void)state;
+	cfg.frame_ms = 300;
+	start_server(&cfg);
+	fd = raw_connect();
+	assert_int_equal(write(fd, hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
+	for (i = 0; i < 7; i++) {
+		usleep(100 * 1000);
+		(void)send(fd, "\0", 1, MSG_NOSIGNAL);
+	}
+	assert_true(closed_by_server(fd));
+	close(fd);
+	assert_serves();
+	stop_server();
+	assert_true(logged("frame not complete in time"));
+}
+
+/* The signer process dies: the request gets an error, and the role ends
+ * with status 1 (amtprovd then stops every role). */
+static void
+test_signer_gone(void **state)
+{
+	struct enroll_serve_cfg cfg = default_cfg();
+	struct amtp_enroll_client *cl = NULL;
+	char path[64], line[64];
+	EVP_PKEY *k = NULL;
+	X509 *c = NULL;
+	long long spid = 0;
+	FILE *f;
+	int st;
+
+	(void)state;
+	start_server(&cfg);
+	/* the signer is the child of the server: wait until it is forked */
+	assert_int_equal(amtp_enroll_connect(sock, 5000, &cl), 0);
+	assert_serves();
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
+	    (long)server, (long)server);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_int_equal(sscanf(line, "%lld", &spid), 1);
+	assert_int_equal(kill((pid_t)spid, SIGKILL), 0);
+	usleep(100 * 1000);
+	assert_int_equal(amtp_enroll_client_amt_web_keygen(cl, dev1, &c, &k),
+	    AMTP_E_INTERNAL);
+	assert_null(c);
+	assert_null(k);
+	amtp_enroll_client_free(cl);
+	assert_int_equal(waitpid(server, &st, 0), server);
+	server = -1;
+	unlink(sock);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 1);
+	assert_true(logged("the signer process is gone"));
+}
+
 int
 main(void)
 {
@@ -805,6 +872,8 @@ main(void)
 		cmocka_unit_test(test_peer_uid),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_via),
+		cmocka_unit_test(test_trickle),
+		cmocka_unit_test(test_signer_gone),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
