@@ -50,6 +50,9 @@ SOCK=$S/enroll.sock
 	--listen 127.0.0.1:$PORT --roles site,enroll > "$T/init.out" 2>&1 ||
 	{ cat "$T/init.out"; echo "FAIL: init"; exit 1; }
 "$AMTPROVD" -c "$S/amtprovd.conf" --check-config >/dev/null || fail "check-config with roles site,enroll"
+sed 's/^roles = .*/roles = site,oobsp,enroll/' "$S/amtprovd.conf" > "$T/all.conf"
+"$AMTPROVD" -c "$T/all.conf" --check-config >/dev/null && ok "check-config accepts roles site,oobsp,enroll" ||
+	fail "check-config with roles site,oobsp,enroll"
 
 "$AMTPROVD" -c "$S/amtprovd.conf" > "$T/daemon.log" 2>&1 &
 PID=$!
