@@ -50,7 +50,13 @@ struct counts {
 	long long	js[JS__MAX];
 };
 
+/* Seconds a watch keeps polling a site that stopped answering (a site
+ * restarting) before it gives up. */
+#define OUTAGE_MAX	60
+
 static volatile sig_atomic_t interrupted;
+/* While set, failed polls are not reported (one message per outage). */
+static int quiet_polls;
 
 static void
 on_signal(int sig)
@@ -104,9 +110,13 @@ count(struct cli_client *c, const char *path, long long *n)
 	*n = 0;
 	memset(&a, 0, sizeof(a));
 	if ((r = cli_client_call(c, "GET", path, NULL, &a, err,
-	    sizeof(err))) != 0 || a.status != 200)
-		status = cli_report_failure(path, r, &a, err);
-	else
+	    sizeof(err))) != 0 || a.status != 200) {
+		if (quiet_polls)
+			status = r == AMTP_E_CLOSED ? CLI_EXIT_UNREACHABLE :
+			    CLI_EXIT_FAIL;
+		else
+			status = cli_report_failure(path, r, &a, err);
+	} else
 		*n = cli_json_int(a.body, "total");
 	cli_answer_reset(&a);
 	return status;
@@ -354,10 +364,10 @@ cli_watch(struct cli_client *c, int argc, char *argv[])
 	struct sigaction sa, old_int, old_term;
 	struct counts k;
 	struct timespec ts;
-	char line[256];
+	char line[256] = "";
 	long long interval_ms = 1000, timeout = 0, expect = 0, pid = 0;
 	long long finished, start_finished = -1;
-	double t0, t, last_plain = -1e9, rate;
+	double t0, t, last_plain = -1e9, rate, outage = -1;
 	int ch, tty, json = 0, status, ended = 0, timed_out = 0, polls = 0;
 	int shown = 0;
 	int pid_alive;
@@ -410,6 +420,7 @@ cli_watch(struct cli_client *c, int argc, char *argv[])
 		fprintf(stderr, "amtprov watch: unexpected arguments\n");
 		return CLI_EXIT_USAGE;
 	}
+	memset(&k, 0, sizeof(k));
 	tty = isatty(STDOUT_FILENO) && !json;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -418,8 +429,42 @@ cli_watch(struct cli_client *c, int argc, char *argv[])
 	sigaction(SIGTERM, &sa, &old_term);
 	t0 = now_mono();
 	for (;;) {
-		if ((status = get_counts(c, &k)) != 0)
-			goto out;
+		if ((status = get_counts(c, &k)) != 0) {
+			/*
+			 * The site stopped answering (restarting?): keep
+			 * polling, quietly, for OUTAGE_MAX seconds; a refusal
+			 * (401, 403, 404) ends the watch at once.
+			 */
+			if (status != CLI_EXIT_UNREACHABLE &&
+			    status != CLI_EXIT_FAIL)
+				goto out;
+			if (outage < 0) {
+				outage = now_mono();
+				quiet_polls = 1;
+				fprintf(stderr, "amtprov: watch: the site does "
+				    "not answer; trying again for %d s\n",
+				    OUTAGE_MAX);
+			} else if (now_mono() - outage > OUTAGE_MAX) {
+				quiet_polls = 0;
+				fprintf(stderr, "amtprov: watch: the site did "
+				    "not answer for %d s\n", OUTAGE_MAX);
+				goto out;
+			}
+			if (interrupted)
+				break;
+			ts.tv_sec = interval_ms / 1000;
+			ts.tv_nsec = (interval_ms % 1000) * 1000000L;
+			nanosleep(&ts, NULL);
+			if (interrupted)
+				break;
+			continue;
+		}
+		if (outage >= 0) {
+			fprintf(stderr, "amtprov: watch: the site answers "
+			    "again\n");
+			outage = -1;
+			quiet_polls = 0;
+		}
 		polls++;
 		t = now_mono() - t0;
 		finished = k.js[JS_DONE] + k.js[JS_FAILED] +

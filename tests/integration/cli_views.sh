@@ -211,5 +211,18 @@ chmod 644 "$T/bad.token"
 [ $? = 3 ] && ok "site certificate not from the pinned CA: refused" || fail "wrong CA: $(cat "$T/err")"
 "$AMTPROV" --dir "$T/nothing" devices 2>/dev/null; [ $? = 2 ] && ok "no settings: usage" || fail "no settings exit"
 
+# --- a site restarting under a watch: the watch waits for it ---
+"${A[@]}" watch --expect 99 --timeout 8 --interval 300 > "$T/w.out" 2> "$T/w.err" &
+WP=$!
+sleep 1.5
+kill "$PID"; wait "$PID" 2>/dev/null
+sleep 1.5
+"$AMTPROVD" -c "$S/amtprovd.conf" >> "$T/daemon.log" 2>&1 &
+PID=$!
+wait "$WP"; rc=$?
+[ $rc = 6 ] && grep -q "the site does not answer; trying again" "$T/w.err" &&
+	grep -q "the site answers again" "$T/w.err" && grep -q "^summary after" "$T/w.out" &&
+	ok "watch rides out a site restart" || fail "watch over a restart: exit $rc: $(cat "$T/w.err")"
+
 grep -q 'Sup3r' "$T/daemon.log" && fail "password in the daemon log"
 [ $fails = 0 ] && echo "PASS" || { echo "$fails failure(s)"; exit 1; }
