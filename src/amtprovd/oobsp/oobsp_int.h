@@ -211,6 +211,23 @@ int oobsp_put_modified(struct oobsp_job *j, const char *cls,
     const struct amtp_wsman_selector *sel, size_t nsel,
     const char *const *names, const char *const *values, size_t n);
 
+/* steps_tls.c: a reference to class cls with one selector name=value;
+ * e, sel and uri (urisz bytes) are the caller's storage. */
+int oobsp_epr(struct amtp_wsman_epr *e, struct amtp_wsman_selector *sel,
+    char *uri, size_t urisz, const char *cls, const char *name,
+    const char *value);
+/*
+ * steps_tls.c: the device makes an RSA-2048 key (GenerateKeyPair), its
+ * DERKey is read (Enumerate/Pull AMT_PublicPrivateKeyPair), and the device
+ * signs a request for it (GeneratePKCS10RequestEx of a null-signed request
+ * with CN j->fqdn), using j->pc from base to base + OOBSP_DK_PCS - 1; start
+ * with j->pc = base.  OOBSP_WAIT while it works; OOBSP_OK with the signed
+ * request (DER) in a new buffer *csr; or a failure (a device that cannot
+ * make keys: GenerateKeyPair's ReturnValue 2066 at j->pc == base + 1).
+ */
+#define OOBSP_DK_PCS	5
+int oobsp_device_csr(struct oobsp_job *j, int base, struct amtp_buf **csr);
+
 /* steps_util.c */
 /* base64(MD5(user:realm:pw)): AMT's DigestPassword (base64Binary). */
 int oobsp_digest_password_b64(const char *user, const char *realm,

@@ -26,9 +26,12 @@
 #include "oobsp/oobsp_int.h"
 
 #define PK_SVC		"AMT_PublicKeyManagementService"
-#define KEYPAIR		"AMT_PublicPrivateKeyPair"
 #define PKCERT		"AMT_PublicKeyCertificate"
+/* Where the sub-steps sit in the pc range: the root 0..3, the device's
+ * key and request 4..8 (oobsp_device_csr), AddCertificate's reply 9. */
+#define XC_DK		(base + 4)
 #define BLOB_MAX	(16 * 1024)
+#define XC_ADD		9
 
 static const char *
 created_id(const struct oobsp_job *j, const char *name)
@@ -126,16 +129,10 @@ int
 oobsp_8021x_certs(struct oobsp_job *j, int k, int base)
 {
 	const struct oobsp_8021x *x = &j->e->pol->x8021[k];
-	struct amtp_wsman_prop in[3];
-	struct amtp_wsman_selector sel[1];
-	struct amtp_wsman_epr epr;
-	struct amtp_buf *b = NULL, *csr = NULL;
+	struct amtp_buf *csr = NULL;
 	enum amtp_pki_reason why = AMTP_PKI_OK;
-	const struct amtp_wsman_obj *it;
-	const char *s;
-	char detail[256] = "", uri[256];
+	char detail[256] = "";
 	X509 *cert = NULL;
-	size_t i;
 	long long rv;
 	int r;
 
@@ -177,108 +174,9 @@ oobsp_8021x_certs(struct oobsp_job *j, int k, int base)
  client:
 		if (!x->client_cert)
 			return OOBSP_OK;
-		memset(in, 0, sizeof(in));
-		in[0].name = "KeyAlgorithm";
-		in[0].text = "0";
-		in[1].name = "KeyLength";
-		in[1].text = "2048";
-		j->pc = base + 4;
-		return oobsp_invoke(j, PK_SVC, "GenerateKeyPair", in, 2, NULL,
-		    0);
-	case 4:
-		if ((r = oobsp_reply_ok(j, PK_SVC, "GenerateKeyPair")) != 0)
-			return r;
-		if ((r = copy_id(j, j->key_id, sizeof(j->key_id),
-		    created_id(j, "KeyPair"), "GenerateKeyPair")) != 0)
-			return r;
-		j->pc = base + 5;
-		return oobsp_enumerate(j, KEYPAIR);
-	case 5:
-		if ((r = oobsp_reply_ok(j, KEYPAIR, NULL)) != 0)
-			return r;
-		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
-		    j->resp->enum_context : "", sizeof(j->enum_ctx));
-		j->pc = base + 6;
-		return oobsp_pull(j, KEYPAIR);
-	case 6:
-		if ((r = oobsp_reply_ok(j, KEYPAIR, NULL)) != 0)
-			return r;
-		s = NULL;
-		for (i = 0; i < j->resp->nitems; i++) {
-			it = &j->resp->items[i];
-			if (amtp_wsman_obj_text(it, "InstanceID") != NULL &&
-			    strcmp(amtp_wsman_obj_text(it, "InstanceID"),
-			    j->key_id) == 0)
-				s = amtp_wsman_obj_text(it, "DERKey");
-		}
-		if (s == NULL)
-			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
-			    KEYPAIR ": the new key %s is not listed", j->key_id);
-		if ((b = amtp_buf_new(BLOB_MAX)) == NULL ||
-		    (csr = amtp_buf_new(BLOB_MAX * 2)) == NULL) {
-			r = oobsp_fail(j, OOBSP_FAIL_TRANSIENT, AMTP_E_NOMEM,
-			    "out of memory");
-			goto out;
-		}
-		if (amtp_b64_decode(b, s, strlen(s)) != 0 ||
-		    oobsp_null_signed_csr_b64(amtp_buf_ptr(b), amtp_buf_len(b),
-		    j->fqdn, csr) != 0) {
-			r = oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
-			    KEYPAIR ": DERKey is not an RSA public key");
-			goto out;
-		}
-		if ((r = oobsp_class_uri(KEYPAIR, uri, sizeof(uri))) != 0)
-			goto out;
-		memset(sel, 0, sizeof(sel));
-		sel[0].name = "InstanceID";
-		sel[0].value = j->key_id;
-		memset(&epr, 0, sizeof(epr));
-		epr.resource_uri = uri;
-		epr.selectors = sel;
-		epr.nselectors = 1;
-		memset(in, 0, sizeof(in));
-		in[0].name = "KeyPair";
-		in[0].epr = &epr;
-		in[1].name = "SigningAlgorithm";
-		in[1].text = "1";
-		in[2].name = "NullSignedCertificateRequest";
-		in[2].text = amtp_buf_str(csr);
-		j->pc = base + 7;
-		r = oobsp_invoke(j, PK_SVC, "GeneratePKCS10RequestEx", in, 3,
-		    NULL, 0);
-		goto out;
-	case 7:
-		if ((r = oobsp_reply_ok(j, PK_SVC,
-		    "GeneratePKCS10RequestEx")) != 0)
-			return r;
-		s = j->resp->body != NULL ? amtp_wsman_obj_text(j->resp->body,
-		    "SignedCertificateRequest") : NULL;
-		if (s == NULL || (b = amtp_buf_new(BLOB_MAX)) == NULL ||
-		    amtp_b64_decode(b, s, strlen(s)) != 0) {
-			r = oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
-			    PK_SVC ".GeneratePKCS10RequestEx: no usable "
-			    "SignedCertificateRequest");
-			goto out;
-		}
-		r = amtp_enroll_8021x_csr(j->e->signer, j->e->st, j->dev.id,
-		    amtp_buf_ptr(b), amtp_buf_len(b), j->fqdn, &cert, &why,
-		    detail, sizeof(detail));
-		if (r == AMTP_E_CERT) {
-			r = oobsp_fail(j, OOBSP_FAIL_PERMANENT, r, "the "
-			    "enrollment point refused the device's 802.1X "
-			    "request: %s%s%s", amtp_pki_reason_str(why),
-			    detail[0] != '\0' ? ": " : "", detail);
-			goto out;
-		}
-		if (r != 0) {
-			r = oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
-			    "enrollment point: %s", amtp_strerror(r));
-			goto out;
-		}
-		j->pc = base + 8;
-		r = cert_invoke(j, "AddCertificate", cert);
-		goto out;
-	case 8:
+		j->pc = XC_DK;
+		return oobsp_device_csr(j, XC_DK, &csr);
+	case XC_ADD:
 		if ((r = oobsp_reply_ok(j, PK_SVC, "AddCertificate")) != 0)
 			return r;
 		if ((r = copy_id(j, j->client_id, sizeof(j->client_id),
@@ -286,10 +184,25 @@ oobsp_8021x_certs(struct oobsp_job *j, int k, int base)
 			return r;
 		return OOBSP_OK;
 	}
-	return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_INTERNAL, "bad pc");
- out:
-	X509_free(cert);
-	amtp_buf_free(b);
+	if (j->pc < XC_DK || j->pc >= XC_DK + OOBSP_DK_PCS)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_INTERNAL,
+		    "bad pc");
+	if ((r = oobsp_device_csr(j, XC_DK, &csr)) != OOBSP_OK)
+		return r;
+	r = amtp_enroll_8021x_csr(j->e->signer, j->e->st, j->dev.id,
+	    amtp_buf_ptr(csr), amtp_buf_len(csr), j->fqdn, &cert, &why, detail,
+	    sizeof(detail));
 	amtp_buf_free(csr);
+	if (r == AMTP_E_CERT)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r, "the enrollment "
+		    "point refused the device's 802.1X request: %s%s%s",
+		    amtp_pki_reason_str(why), detail[0] != '\0' ? ": " : "",
+		    detail);
+	if (r != 0)
+		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
+		    "enrollment point: %s", amtp_strerror(r));
+	j->pc = base + XC_ADD;
+	r = cert_invoke(j, "AddCertificate", cert);
+	X509_free(cert);
 	return r;
 }

@@ -502,46 +502,68 @@ escrow_pending(struct oobsp_job *j, enum amtp_cred_kind kind, size_t len,
 	return 0;
 }
 
-int
-oobsp_step_admin_password(struct oobsp_job *j)
+/*
+ * Phases 1 and 2 for the admin password: the pending value (an earlier
+ * attempt's, or a new one sealed and committed first), then
+ * SetAdminAclEntryEx with base64(MD5(admin:realm:password)).
+ */
+static int
+admin_send(struct oobsp_job *j)
 {
 	struct amtp_secret *pw = NULL;
 	struct amtp_wsman_prop in[2];
 	char hash[64];
 	int r, v;
 
+	if ((r = escrow_pending(j, AMTP_CRED_ADMIN, j->e->pol->admin_pw_len,
+	    NULL, &pw, &v)) != 0)
+		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r, "escrow: %s",
+		    amtp_store_errmsg(j->e->st));
+	j->admin_pending_v = v;
+	r = oobsp_digest_password_b64("admin", j->realm, pw, hash,
+	    sizeof(hash));
+	amtp_secret_free(pw);
+	if (r != 0)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r, "digest password");
+	memset(in, 0, sizeof(in));
+	in[0].name = "Username";
+	in[0].text = "admin";
+	in[1].name = "DigestPassword";
+	in[1].text = hash;
+	r = oobsp_invoke(j, AUTH_SVC, "SetAdminAclEntryEx", in, 2, NULL, 0);
+	explicit_bzero(hash, sizeof(hash));
+	return r;
+}
+
+/* Phase 3, once the device answered: pending -> current. */
+static int
+admin_promote(struct oobsp_job *j)
+{
+	int r;
+
+	if ((r = oobsp_reply_ok(j, AUTH_SVC, "SetAdminAclEntryEx")) != 0)
+		return r;
+	if ((r = amtp_store_cred_promote(j->e->st, j->dev.id, AMTP_CRED_ADMIN,
+	    j->admin_pending_v)) != 0)
+		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
+		    "escrow promote: %s", amtp_store_errmsg(j->e->st));
+	j->admin_current_v = j->admin_pending_v;
+	j->admin_pending_v = 0;
+	return 0;
+}
+
+int
+oobsp_step_admin_password(struct oobsp_job *j)
+{
+	int r;
+
 	switch (j->pc) {
 	case 0:
-		if ((r = escrow_pending(j, AMTP_CRED_ADMIN,
-		    j->e->pol->admin_pw_len, NULL, &pw, &v)) != 0)
-			return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
-			    "escrow: %s", amtp_store_errmsg(j->e->st));
-		j->admin_pending_v = v;
-		r = oobsp_digest_password_b64("admin", j->realm, pw, hash,
-		    sizeof(hash));
-		amtp_secret_free(pw);
-		if (r != 0)
-			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r,
-			    "digest password");
-		memset(in, 0, sizeof(in));
-		in[0].name = "Username";
-		in[0].text = "admin";
-		in[1].name = "DigestPassword";
-		in[1].text = hash;
 		j->pc = 1;
-		r = oobsp_invoke(j, AUTH_SVC, "SetAdminAclEntryEx", in, 2,
-		    NULL, 0);
-		explicit_bzero(hash, sizeof(hash));
-		return r;
+		return admin_send(j);
 	case 1:
-		if ((r = oobsp_reply_ok(j, AUTH_SVC, "SetAdminAclEntryEx")) != 0)
+		if ((r = admin_promote(j)) != 0)
 			return r;
-		if ((r = amtp_store_cred_promote(j->e->st, j->dev.id,
-		    AMTP_CRED_ADMIN, j->admin_pending_v)) != 0)
-			return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
-			    "escrow promote: %s", amtp_store_errmsg(j->e->st));
-		j->admin_current_v = j->admin_pending_v;
-		j->admin_pending_v = 0;
 		oobsp_detail(j, "admin password v%d set and escrowed",
 		    j->admin_current_v);
 		return OOBSP_OK;
@@ -780,9 +802,8 @@ int
 oobsp_step_rotate_admin(struct oobsp_job *j)
 {
 	struct amtp_secret *pw = NULL;
-	struct amtp_wsman_prop in[2];
-	char hash[64], pins[OOBSP_PINS_MAX];
-	int r, v;
+	char pins[OOBSP_PINS_MAX];
+	int r;
 
 	switch (j->pc) {
 	case 0:
@@ -795,36 +816,11 @@ oobsp_step_rotate_admin(struct oobsp_job *j)
 			    "attempt is on the device", j->admin_current_v);
 			return OOBSP_SKIPPED;
 		}
-		if ((r = escrow_pending(j, AMTP_CRED_ADMIN,
-		    j->e->pol->admin_pw_len, NULL, &pw, &v)) != 0)
-			return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
-			    "escrow: %s", amtp_store_errmsg(j->e->st));
-		j->admin_pending_v = v;
-		r = oobsp_digest_password_b64("admin", j->realm, pw, hash,
-		    sizeof(hash));
-		amtp_secret_free(pw);
-		if (r != 0)
-			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r,
-			    "digest password");
-		memset(in, 0, sizeof(in));
-		in[0].name = "Username";
-		in[0].text = "admin";
-		in[1].name = "DigestPassword";
-		in[1].text = hash;
 		j->pc = 1;
-		r = oobsp_invoke(j, AUTH_SVC, "SetAdminAclEntryEx", in, 2,
-		    NULL, 0);
-		explicit_bzero(hash, sizeof(hash));
-		return r;
+		return admin_send(j);
 	case 1:
-		if ((r = oobsp_reply_ok(j, AUTH_SVC, "SetAdminAclEntryEx")) != 0)
+		if ((r = admin_promote(j)) != 0)
 			return r;
-		if ((r = amtp_store_cred_promote(j->e->st, j->dev.id,
-		    AMTP_CRED_ADMIN, j->admin_pending_v)) != 0)
-			return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
-			    "escrow promote: %s", amtp_store_errmsg(j->e->st));
-		j->admin_current_v = j->admin_pending_v;
-		j->admin_pending_v = 0;
 		/* the old password is gone with this session: check the
 		 * new one on a new one */
 		amtp_strlcpy(pins, j->sess_pin, sizeof(pins));

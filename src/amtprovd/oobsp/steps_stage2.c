@@ -594,14 +594,13 @@ wifi_add_8021x(struct oobsp_job *j, struct amtp_wsman_prop *in,
 {
 	struct amtp_wsman_prop xp[6];
 	struct amtp_wsman_obj xs;
-	struct amtp_wsman_selector csel[1], rsel[1];
+	struct amtp_wsman_selector csel, rsel;
 	struct amtp_wsman_epr cepr, repr;
-	char x_uri[256], c_uri[256], proto[8];
+	char x_uri[256], c_uri[256], r_uri[256], proto[8];
 	size_t n = 2, k = 0;
 
 	if (oobsp_class_uri("CIM_IEEE8021xSettings", x_uri,
-	    sizeof(x_uri)) != 0 || oobsp_class_uri("AMT_PublicKeyCertificate",
-	    c_uri, sizeof(c_uri)) != 0)
+	    sizeof(x_uri)) != 0)
 		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_INTERNAL,
 		    "class");
 	snprintf(proto, sizeof(proto), "%d", x->protocol);
@@ -629,24 +628,18 @@ wifi_add_8021x(struct oobsp_job *j, struct amtp_wsman_prop *in,
 	in[n].name = "IEEE8021xSettingsInput";
 	in[n++].obj = &xs;
 	if (j->client_id[0] != '\0') {
-		memset(csel, 0, sizeof(csel));
-		csel[0].name = "InstanceID";
-		csel[0].value = j->client_id;
-		memset(&cepr, 0, sizeof(cepr));
-		cepr.resource_uri = c_uri;
-		cepr.selectors = csel;
-		cepr.nselectors = 1;
+		if (oobsp_epr(&cepr, &csel, c_uri, sizeof(c_uri),
+		    "AMT_PublicKeyCertificate", "InstanceID", j->client_id) != 0)
+			return oobsp_fail(j, OOBSP_FAIL_PERMANENT,
+			    AMTP_E_INTERNAL, "class");
 		in[n].name = "ClientCredential";
 		in[n++].epr = &cepr;
 	}
 	if (j->root_id[0] != '\0') {
-		memset(rsel, 0, sizeof(rsel));
-		rsel[0].name = "InstanceID";
-		rsel[0].value = j->root_id;
-		memset(&repr, 0, sizeof(repr));
-		repr.resource_uri = c_uri;
-		repr.selectors = rsel;
-		repr.nselectors = 1;
+		if (oobsp_epr(&repr, &rsel, r_uri, sizeof(r_uri),
+		    "AMT_PublicKeyCertificate", "InstanceID", j->root_id) != 0)
+			return oobsp_fail(j, OOBSP_FAIL_PERMANENT,
+			    AMTP_E_INTERNAL, "class");
 		in[n].name = "CACredential";
 		in[n++].epr = &repr;
 	}
@@ -664,22 +657,15 @@ wifi_add(struct oobsp_job *j)
 	char ep_uri[256], set_uri[256], id[128], auth[8], enc[8], prio[8];
 	int r;
 
-	if ((r = oobsp_class_uri("CIM_WiFiEndpoint", ep_uri,
-	    sizeof(ep_uri))) != 0 || (r = oobsp_class_uri(WIFISET, set_uri,
-	    sizeof(set_uri))) != 0)
+	if ((r = oobsp_epr(&epr, sel, ep_uri, sizeof(ep_uri),
+	    "CIM_WiFiEndpoint", "Name", "WiFi Endpoint 0")) != 0 ||
+	    (r = oobsp_class_uri(WIFISET, set_uri, sizeof(set_uri))) != 0)
 		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r, "class");
 	snprintf(id, sizeof(id), "Intel(r) AMT:WiFi Endpoint Settings %s",
 	    w->name);
 	snprintf(auth, sizeof(auth), "%d", w->auth);
 	snprintf(enc, sizeof(enc), "%d", w->enc);
 	snprintf(prio, sizeof(prio), "%d", w->priority);
-	memset(sel, 0, sizeof(sel));
-	sel[0].name = "Name";
-	sel[0].value = "WiFi Endpoint 0";
-	memset(&epr, 0, sizeof(epr));
-	epr.resource_uri = ep_uri;
-	epr.selectors = sel;
-	epr.nselectors = 1;
 	memset(sp, 0, sizeof(sp));
 	sp[0].name = "ElementName";
 	sp[0].text = w->name;

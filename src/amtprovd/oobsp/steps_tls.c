@@ -289,39 +289,89 @@ keygen_fallback(struct oobsp_job *j)
 }
 
 int
-oobsp_step_tls_cert(struct oobsp_job *j)
+oobsp_epr(struct amtp_wsman_epr *e, struct amtp_wsman_selector *sel,
+    char *uri, size_t urisz, const char *cls, const char *name,
+    const char *value)
 {
-	struct amtp_wsman_prop in[3];
-	struct amtp_wsman_selector sel[1];
-	struct amtp_wsman_epr epr;
-	struct amtp_buf *b = NULL;
-	const struct amtp_wsman_obj *it;
-	const char *s;
-	enum amtp_pki_reason why = AMTP_PKI_OK;
-	char detail[256] = "", uri[256], serial[AMTP_CA_SERIAL_HEX];
-	size_t i;
-	long long rv;
 	int r;
 
-	switch (j->pc) {
+	if ((r = oobsp_class_uri(cls, uri, urisz)) != 0)
+		return r;
+	memset(sel, 0, sizeof(*sel));
+	sel->name = name;
+	sel->value = value;
+	memset(e, 0, sizeof(*e));
+	e->resource_uri = uri;
+	e->selectors = sel;
+	e->nselectors = 1;
+	return 0;
+}
+
+/* GeneratePKCS10RequestEx for the key j->key_id whose DERKey is der64. */
+static int
+pkcs10_invoke(struct oobsp_job *j, const char *der64)
+{
+	struct amtp_wsman_prop in[3];
+	struct amtp_wsman_selector sel;
+	struct amtp_wsman_epr epr;
+	struct amtp_buf *b = NULL, *csr = NULL;
+	char uri[256];
+	int r;
+
+	if ((b = amtp_buf_new(BLOB_MAX)) == NULL ||
+	    (csr = amtp_buf_new(BLOB_MAX * 2)) == NULL) {
+		r = oobsp_fail(j, OOBSP_FAIL_TRANSIENT, AMTP_E_NOMEM,
+		    "out of memory");
+		goto out;
+	}
+	if (amtp_b64_decode(b, der64, strlen(der64)) != 0 ||
+	    oobsp_null_signed_csr_b64(amtp_buf_ptr(b), amtp_buf_len(b),
+	    j->fqdn, csr) != 0) {
+		r = oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
+		    KEYPAIR ": DERKey is not an RSA public key");
+		goto out;
+	}
+	if ((r = oobsp_epr(&epr, &sel, uri, sizeof(uri), KEYPAIR,
+	    "InstanceID", j->key_id)) != 0) {
+		r = oobsp_fail(j, OOBSP_FAIL_PERMANENT, r, "class");
+		goto out;
+	}
+	memset(in, 0, sizeof(in));
+	in[0].name = "KeyPair";
+	in[0].epr = &epr;
+	in[1].name = "SigningAlgorithm";
+	in[1].text = "1";	/* SHA256-RSA */
+	in[2].name = "NullSignedCertificateRequest";
+	in[2].text = amtp_buf_str(csr);
+	r = oobsp_invoke(j, PK_SVC, "GeneratePKCS10RequestEx", in, 3, NULL, 0);
+ out:
+	amtp_buf_free(b);
+	amtp_buf_free(csr);
+	return r;
+}
+
+int
+oobsp_device_csr(struct oobsp_job *j, int base, struct amtp_buf **csr)
+{
+	struct amtp_wsman_prop in[2];
+	const struct amtp_wsman_obj *it;
+	const char *s;
+	size_t i;
+	int r;
+
+	*csr = NULL;
+	switch (j->pc - base) {
 	case 0:
-		if (j->fqdn[0] == '\0')
-			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_STATE,
-			    "the device's FQDN is unknown");
-		j->key_id[0] = j->cert_id[0] = '\0';
-		j->keygen_fallback = 0;
+		j->key_id[0] = '\0';
 		memset(in, 0, sizeof(in));
 		in[0].name = "KeyAlgorithm";
-		in[0].text = "0";
+		in[0].text = "0";	/* RSA */
 		in[1].name = "KeyLength";
 		in[1].text = "2048";
-		j->pc = 1;
+		j->pc = base + 1;
 		return oobsp_invoke(j, PK_SVC, "GenerateKeyPair", in, 2, NULL,
 		    0);
 	case 1:
-		rv = oobsp_reply_rv(j);
-		if (j->rstatus == 0 && rv == 2066)	/* UNSUPPORTED */
-			return keygen_fallback(j);
 		if ((r = oobsp_reply_ok(j, PK_SVC, "GenerateKeyPair")) != 0)
 			return r;
 		if ((s = epr_instance(j->resp->body, "KeyPair")) == NULL ||
@@ -329,127 +379,75 @@ oobsp_step_tls_cert(struct oobsp_job *j)
 			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
 			    PK_SVC ".GenerateKeyPair: no KeyPair reference");
 		amtp_strlcpy(j->key_id, s, sizeof(j->key_id));
-		j->pc = 2;
+		j->pc = base + 2;
 		return oobsp_enumerate(j, KEYPAIR);
 	case 2:
-		if ((r = oobsp_reply_ok(j, KEYPAIR, NULL)) != 0)
-			return r;
-		if (j->resp->enum_context == NULL ||
-		    strlen(j->resp->enum_context) >= sizeof(j->enum_ctx))
-			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
-			    KEYPAIR ": no enumeration context");
-		amtp_strlcpy(j->enum_ctx, j->resp->enum_context,
-		    sizeof(j->enum_ctx));
-		j->pc = 3;
-		return oobsp_pull(j, KEYPAIR);
 	case 3:
 		if ((r = oobsp_reply_ok(j, KEYPAIR, NULL)) != 0)
 			return r;
 		s = NULL;
-		for (i = 0; i < j->resp->nitems; i++) {
+		for (i = 0; j->pc - base == 3 && i < j->resp->nitems; i++) {
 			it = &j->resp->items[i];
 			if (amtp_wsman_obj_text(it, "InstanceID") != NULL &&
 			    strcmp(amtp_wsman_obj_text(it, "InstanceID"),
 			    j->key_id) == 0)
 				s = amtp_wsman_obj_text(it, "DERKey");
 		}
-		if (s == NULL) {
-			if (!j->resp->end_of_sequence &&
-			    j->resp->enum_context != NULL &&
-			    strlen(j->resp->enum_context) <
-			    sizeof(j->enum_ctx)) {
-				amtp_strlcpy(j->enum_ctx,
-				    j->resp->enum_context, sizeof(j->enum_ctx));
-				return oobsp_pull(j, KEYPAIR);
-			}
+		if (s != NULL) {
+			j->pc = base + 4;
+			return pkcs10_invoke(j, s);
+		}
+		/* Enumerate's context, or the next page of a Pull */
+		if ((j->pc - base == 3 && j->resp->end_of_sequence) ||
+		    j->resp->enum_context == NULL ||
+		    strlen(j->resp->enum_context) >= sizeof(j->enum_ctx))
 			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
 			    KEYPAIR ": the new key %s is not listed",
 			    j->key_id);
-		}
-		if ((b = amtp_buf_new(BLOB_MAX)) == NULL)
-			return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, AMTP_E_NOMEM,
-			    "out of memory");
-		if ((r = amtp_b64_decode(b, s, strlen(s))) != 0) {
-			amtp_buf_free(b);
-			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
-			    KEYPAIR ": DERKey is not base64");
-		}
-		s = NULL;
-		{
-			struct amtp_buf *csr = NULL;
-
-			if ((csr = amtp_buf_new(BLOB_MAX * 2)) == NULL) {
-				amtp_buf_free(b);
-				return oobsp_fail(j, OOBSP_FAIL_TRANSIENT,
-				    AMTP_E_NOMEM, "out of memory");
-			}
-			r = oobsp_null_signed_csr_b64(amtp_buf_ptr(b),
-			    amtp_buf_len(b), j->fqdn, csr);
-			amtp_buf_free(b);
-			if (r != 0) {
-				amtp_buf_free(csr);
-				return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r,
-				    KEYPAIR ": DERKey is not an RSA public key");
-			}
-			if ((r = oobsp_class_uri(KEYPAIR, uri,
-			    sizeof(uri))) != 0) {
-				amtp_buf_free(csr);
-				return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r,
-				    "class");
-			}
-			memset(sel, 0, sizeof(sel));
-			sel[0].name = "InstanceID";
-			sel[0].value = j->key_id;
-			memset(&epr, 0, sizeof(epr));
-			epr.resource_uri = uri;
-			epr.selectors = sel;
-			epr.nselectors = 1;
-			memset(in, 0, sizeof(in));
-			in[0].name = "KeyPair";
-			in[0].epr = &epr;
-			in[1].name = "SigningAlgorithm";
-			in[1].text = "1";	/* SHA256-RSA */
-			in[2].name = "NullSignedCertificateRequest";
-			in[2].text = amtp_buf_str(csr);
-			j->pc = 4;
-			r = oobsp_invoke(j, PK_SVC, "GeneratePKCS10RequestEx",
-			    in, 3, NULL, 0);
-			amtp_buf_free(csr);
-			return r;
-		}
+		amtp_strlcpy(j->enum_ctx, j->resp->enum_context,
+		    sizeof(j->enum_ctx));
+		j->pc = base + 3;
+		return oobsp_pull(j, KEYPAIR);
 	case 4:
 		if ((r = oobsp_reply_ok(j, PK_SVC,
 		    "GeneratePKCS10RequestEx")) != 0)
 			return r;
 		s = j->resp->body != NULL ? amtp_wsman_obj_text(j->resp->body,
 		    "SignedCertificateRequest") : NULL;
-		if (s == NULL)
+		if (s == NULL || (*csr = amtp_buf_new(BLOB_MAX)) == NULL ||
+		    amtp_b64_decode(*csr, s, strlen(s)) != 0) {
+			amtp_buf_free(*csr);
+			*csr = NULL;
 			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
-			    PK_SVC ".GeneratePKCS10RequestEx: no "
+			    PK_SVC ".GeneratePKCS10RequestEx: no usable "
 			    "SignedCertificateRequest");
-		if ((b = amtp_buf_new(BLOB_MAX)) == NULL)
-			return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, AMTP_E_NOMEM,
-			    "out of memory");
-		if ((r = amtp_b64_decode(b, s, strlen(s))) != 0) {
-			amtp_buf_free(b);
-			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
-			    "SignedCertificateRequest is not base64");
 		}
-		X509_free(j->web_cert);
-		j->web_cert = NULL;
-		r = amtp_enroll_amt_web_csr(j->e->signer, j->e->st, j->dev.id,
-		    amtp_buf_ptr(b), amtp_buf_len(b), j->fqdn, j->host,
-		    &j->web_cert, &why, detail, sizeof(detail));
-		amtp_buf_free(b);
-		if (r == AMTP_E_CERT)
-			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r,
-			    "the enrollment point refused the device's "
-			    "request: %s%s%s", amtp_pki_reason_str(why),
-			    detail[0] != '\0' ? ": " : "", detail);
-		if (r != 0)
-			return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
-			    "enrollment point: %s", amtp_strerror(r));
-		return add_certificate(j);
+		return OOBSP_OK;
+	}
+	return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_INTERNAL, "bad pc");
+}
+
+/* pc range of the device-CSR sub-step in tls-certificate */
+#define TLS_DK	20
+
+int
+oobsp_step_tls_cert(struct oobsp_job *j)
+{
+	struct amtp_buf *csr = NULL;
+	const char *s;
+	enum amtp_pki_reason why = AMTP_PKI_OK;
+	char detail[256] = "", serial[AMTP_CA_SERIAL_HEX];
+	int r;
+
+	switch (j->pc) {
+	case 0:
+		if (j->fqdn[0] == '\0')
+			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_STATE,
+			    "the device's FQDN is unknown");
+		j->cert_id[0] = '\0';
+		j->keygen_fallback = 0;
+		j->pc = TLS_DK;
+		return oobsp_device_csr(j, TLS_DK, &csr);
 	case 5:
 		if ((r = oobsp_reply_ok(j, PK_SVC, "AddCertificate")) != 0)
 			return r;
@@ -471,7 +469,30 @@ oobsp_step_tls_cert(struct oobsp_job *j)
 			return r;
 		return add_certificate(j);
 	}
-	return bad_pc(j);
+	if (j->pc < TLS_DK || j->pc >= TLS_DK + OOBSP_DK_PCS)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_INTERNAL,
+		    "bad pc");
+	/* a device that cannot make keys: the enrollment point makes one */
+	if (j->pc == TLS_DK + 1 && j->rstatus == 0 &&
+	    oobsp_reply_rv(j) == 2066)
+		return keygen_fallback(j);
+	if ((r = oobsp_device_csr(j, TLS_DK, &csr)) != OOBSP_OK)
+		return r;
+	X509_free(j->web_cert);
+	j->web_cert = NULL;
+	r = amtp_enroll_amt_web_csr(j->e->signer, j->e->st, j->dev.id,
+	    amtp_buf_ptr(csr), amtp_buf_len(csr), j->fqdn, j->host,
+	    &j->web_cert, &why, detail, sizeof(detail));
+	amtp_buf_free(csr);
+	if (r == AMTP_E_CERT)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r, "the enrollment "
+		    "point refused the device's request: %s%s%s",
+		    amtp_pki_reason_str(why), detail[0] != '\0' ? ": " : "",
+		    detail);
+	if (r != 0)
+		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
+		    "enrollment point: %s", amtp_strerror(r));
+	return add_certificate(j);
 }
 
 /* ------------------------------------------------------------------ */
@@ -599,24 +620,12 @@ oobsp_step_tls_enable(struct oobsp_job *j)
 				goto settings;
 			}
 		}
-		if ((r = oobsp_class_uri(PKCERT, u1, sizeof(u1))) != 0 ||
-		    (r = oobsp_class_uri("AMT_TLSProtocolEndpointCollection",
-		    u2, sizeof(u2))) != 0)
+		if ((r = oobsp_epr(&e1, s1, u1, sizeof(u1), PKCERT,
+		    "InstanceID", j->cert_id)) != 0 ||
+		    (r = oobsp_epr(&e2, s2, u2, sizeof(u2),
+		    "AMT_TLSProtocolEndpointCollection", "ElementName",
+		    TLS_COLLECTION)) != 0)
 			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r, "class");
-		memset(s1, 0, sizeof(s1));
-		s1[0].name = "InstanceID";
-		s1[0].value = j->cert_id;
-		memset(&e1, 0, sizeof(e1));
-		e1.resource_uri = u1;
-		e1.selectors = s1;
-		e1.nselectors = 1;
-		memset(s2, 0, sizeof(s2));
-		s2[0].name = "ElementName";
-		s2[0].value = TLS_COLLECTION;
-		memset(&e2, 0, sizeof(e2));
-		e2.resource_uri = u2;
-		e2.selectors = s2;
-		e2.nselectors = 1;
 		memset(props, 0, sizeof(props));
 		props[0].name = "ElementInContext";
 		props[0].epr = &e1;
