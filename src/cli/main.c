@@ -188,6 +188,10 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
+	/* a command's --help needs no site */
+	for (ch = 1; ch < argc; ch++)
+		if (strcmp(argv[ch], "--help") == 0)
+			return run(NULL, argc, argv);
 	if (dir != NULL && cpath != NULL) {
 		fprintf(stderr, "amtprov: --dir and --config: give one\n");
 		return CLI_EXIT_USAGE;

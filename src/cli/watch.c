@@ -337,6 +337,10 @@ cli_summary(struct cli_client *c, int argc, char *argv[])
 	struct counts k;
 	int status, json = 0;
 
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		printf("usage: amtprov summary [--json]\n");
+		return CLI_EXIT_OK;
+	}
 	if (argc == 2 && strcmp(argv[1], "--json") == 0)
 		json = 1;
 	else if (argc != 1) {
