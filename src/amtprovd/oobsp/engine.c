@@ -294,15 +294,18 @@ is_transient(int status, long http)
 int
 oobsp_reply_ok(struct oobsp_job *j, const char *cls, const char *method)
 {
-	char fault[256], msg[256];
+	char fault[256], esc[AMTP_LOG_ESCAPE_SIZE], msg[256];
 	const char *what = method != NULL ? method : "request";
 	long long rv;
 	int r;
 
 	if (j->rstatus == AMTP_E_SOAP_FAULT && j->resp != NULL) {
+		/* the device's words: escaped and cut before they reach the
+		 * job log and our log */
 		amtp_wsman_fault_describe(j->resp, fault, sizeof(fault));
+		amtp_log_escape(esc, sizeof(esc), fault, strlen(fault));
 		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_SOAP_FAULT,
-		    "%s.%s: fault %s", cls, what, fault);
+		    "%s.%s: fault %s", cls, what, esc);
 	}
 	if (j->rstatus == AMTP_E_AUTH)
 		/* the session authenticated before: a replayed nonce count
