@@ -271,8 +271,8 @@ cli_devices(struct cli_client *c, int argc, char *argv[])
 			goto out;
 		if (json_array_append_new(rows, row) != 0)
 			goto out;
-		if (brief || names)
-			continue;
+		if ((brief || names) && !failed)
+			continue;	/* --failed needs the newest job */
 		snprintf(path, sizeof(path), "/api/v1/devices/%lld",
 		    cli_json_int(d, "id"));
 		if ((r = cli_client_call(c, "GET", path, NULL, &a, err,
