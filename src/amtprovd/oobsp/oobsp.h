@@ -155,7 +155,7 @@ int oobsp_ws_transport_new(size_t max_conns, unsigned connect_timeout_ms,
     unsigned request_timeout_ms, struct oobsp_transport **out);
 
 /* ------------------------------------------------------------------ */
-/* Policy: what every device gets (from amtprovd.conf)                  */
+/* Policy: what every device receives, from amtprovd.conf              */
 /* ------------------------------------------------------------------ */
 
 struct oobsp_setup_cred {
