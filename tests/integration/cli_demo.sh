@@ -10,7 +10,13 @@ B=${AMTP_BUILD:?AMTP_BUILD must name the build directory}
 S=${AMTP_SRC:?AMTP_SRC must name the source directory}
 command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
 T=$(mktemp -d /tmp/amtp_cli_demo.XXXXXX)
-cleanup() { [ -n "${AMTP_KEEP:-}" ] && echo "kept $T" || rm -rf "$T" /tmp/amtprov-demo."$DEMO_ID"; }
+cleanup() {
+	[ -n "${PID:-}" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+	if [ -n "${AMTP_KEEP:-}" ]; then echo "kept $T"; else
+		rm -rf "$T"
+		[ -n "$DEMO_ID" ] && rm -rf "/tmp/amtprov-demo.$DEMO_ID"
+	fi
+}
 DEMO_ID=
 trap cleanup EXIT
 fails=0
@@ -48,4 +54,24 @@ st = dict(db.execute("select status, count(*) from devices group by status").fet
 jobs = dict(db.execute("select state, count(*) from jobs group by state").fetchall())
 assert st.get("provisioned") == 6 and jobs.get("failed") == 2, (st, jobs)
 PY
+# the inspect commands it printed work once the site runs again
+PID=
+start=$(grep -o "^   [^ ]*/amtprovd -c [^ ]*/amtprovd.conf" "$T/out" | head -1)
+if [ -n "$start" ]; then
+	$start > "$T/daemon.log" 2>&1 &
+	PID=$!
+	for _ in $(seq 1 100); do grep -q "serving https" "$T/daemon.log" && break; sleep 0.1; done
+	A=("$B/src/cli/amtprov" --dir "$SITE")
+	[ "$("${A[@]}" devices --failed --names | sort | tr '\n' ' ')" = "pc0007 pc0008 " ] &&
+		ok "devices --failed: the two planted ones" || fail "devices --failed: $("${A[@]}" devices --failed; "${A[@]}" jobs)"
+	ID7=$("${A[@]}" devices --brief --search pc0007 | awk '$2 == "pc0007" {print $1}')
+	"${A[@]}" device show "$ID7" | grep -q "why: the OTP in the firmware" &&
+		ok "device show explains the wrong OTP" || fail "device show $ID7"
+	ID1=$("${A[@]}" devices --brief --search pc0001 | awk '$2 == "pc0001" {print $1}')
+	pw=$("${A[@]}" device password "$ID1" --reveal --reason test 2>/dev/null)
+	[ ${#pw} -ge 8 ] && ok "the admin password of a provisioned device is revealed" || fail "reveal: [$pw]"
+	kill "$PID"; wait "$PID" 2>/dev/null
+else
+	fail "no start command printed"
+fi
 [ $fails = 0 ] && echo PASS || { echo "$fails failure(s)"; exit 1; }
