@@ -300,6 +300,30 @@ cmd_serve(const char *dir, int workers)
 	snprintf(pol.creds[0].user, sizeof(pol.creds[0].user), "admin");
 	if (amtp_secret_new("", 0, &pol.creds[0].password) != 0)
 		goto out;
+	/* OOBSP_SETUP_PASSWORDS=P1,P2,...: the setup credential list (user
+	 * admin) instead of the empty password */
+	if ((v = getenv("OOBSP_SETUP_PASSWORDS")) != NULL) {
+		const char *cur = v, *comma;
+		size_t len;
+
+		amtp_secret_free(pol.creds[0].password);
+		pol.creds[0].password = NULL;
+		pol.ncreds = 0;
+		while (*cur != '\0' && pol.ncreds < OOBSP_SETUP_CREDS_MAX) {
+			struct oobsp_setup_cred *sc = &pol.creds[pol.ncreds];
+
+			comma = strchr(cur, ',');
+			len = comma != NULL ? (size_t)(comma - cur) :
+			    strlen(cur);
+			snprintf(sc->name, sizeof(sc->name), "c%zu",
+			    pol.ncreds + 1);
+			snprintf(sc->user, sizeof(sc->user), "admin");
+			if (amtp_secret_new(cur, len, &sc->password) != 0)
+				goto out;
+			pol.ncreds++;
+			cur += len + (comma != NULL ? 1 : 0);
+		}
+	}
 	pol.power_scheme = 2;
 	pol.sol = pol.ider = pol.ping = 1;
 	/* OOBSP_WIFI_SSID: one WPA2-PSK profile "office" for wireless

@@ -7,7 +7,9 @@
 #  B: the connection is reset on every 7th request (mid stage 1): done;
 #  C: the device reboots after CommitChanges (gone for 1.5 s) before the
 #     reconnect: done, the verify step retried;
-#  D: SetHighAccuracyTimeSynch answers 503 twice: done after retries.
+#  D: SetHighAccuracyTimeSynch answers 503 twice: done after retries;
+#  E: the setup credential list spent (job fails, device untouched), then a
+#     list whose second entry is the device's MEBx password (done).
 # Every finished device's escrowed admin password is then checked with an
 # independent curl --digest Get over the issued certificate.
 set -u
@@ -101,5 +103,24 @@ for pair in "3 $NB.1" "4 $NC.1" "5 $ND.1"; do
 	[ "$code" = 200 ] || fail "device $1: GET with the escrowed password: $code"
 	grep -q "<g:HostName>pc$1</g:HostName>" "$T/body" || fail "device $1: host name"
 done
+# the setup credential list: spent, then the MEBx password (second entry)
+NE=127.23.$((BASE + 4))
+start_sim E $NE 2 --mebx-password 'Oem!Mebx-2026'
+activate E 1 ${P}6
+activate E 2 ${P}7
+"$FLEET" enqueue "$T/site" $DOMAIN 1 $NE.1 $P 6 || fail "enqueue 6"
+OOBSP_SETUP_PASSWORDS='Wrong-1!pass,Wrong-2!pass' timeout 60 "$FLEET" serve "$T/site" 4 \
+	>> "$T/serve.out" 2>> "$T/serve.err" || fail "serve 6"
+"$FLEET" enqueue "$T/site" $DOMAIN 1 $NE.2 $P 7 || fail "enqueue 7"
+OOBSP_SETUP_PASSWORDS='Wrong-1!pass,Oem!Mebx-2026' timeout 60 "$FLEET" serve "$T/site" 4 \
+	>> "$T/serve.out" 2>> "$T/serve.err" || fail "serve 7"
+"$FLEET" status "$T/site" > "$T/status"
+want "^6 6 failed 1 connect: setup credential 1 of 2 \(c1\): 401; setup credential 2 of 2 \(c2\): 401; credentials spent"
+want "^7 7 done "
+"$SIM" --state "$T/E" --show 1 --json | python3 -c '
+import json,sys
+d=json.load(sys.stdin)
+assert d["provisioning"]["state"]=="in", d["provisioning"]
+' || fail "device E1 changed"
 echo "oobsp_faults: ok"
 exit 0
