@@ -170,6 +170,27 @@ pathf(char *dst, size_t dstsz, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= dstsz ? AMTP_E_TOOBIG : 0;
 }
 
+/*
+ * A database URI to show: "postgresql://user:secret@host/db" becomes
+ * "postgresql://user:***@host/db" (the URI itself stays in amtprovd.conf;
+ * docs/operations.md recommends ~/.pgpass instead).
+ */
+static void
+redact_uri(const char *uri, char *dst, size_t dstsz)
+{
+	const char *p, *at, *colon;
+
+	amtp_strlcpy(dst, uri, dstsz);
+	if ((p = strstr(uri, "://")) == NULL)
+		return;
+	p += 3;
+	if ((at = strchr(p, '@')) == NULL)
+		return;
+	if ((colon = memchr(p, ':', (size_t)(at - p))) == NULL)
+		return;
+	snprintf(dst, dstsz, "%.*s:***%s", (int)(colon - uri), uri, at);
+}
+
 /* The URL an admin on this machine uses for a listen address. */
 static int
 listen_url(const char *listen, char *url, size_t urlsz)
@@ -501,7 +522,7 @@ do_init(const struct init_opts *o, struct init_result *res, char *err,
 	} else if (snprintf(dbpath, sizeof(dbpath), "sqlite:%s/site.db", dir) >=
 	    (int)sizeof(dbpath))
 		return AMTP_E_TOOBIG;
-	amtp_strlcpy(res->database, dbpath, sizeof(res->database));
+	redact_uri(dbpath, res->database, sizeof(res->database));
 	if ((r = container_dn(o->domain, dn, sizeof(dn))) != 0) {
 		snprintf(err, errlen, "--domain: too long");
 		return r;
@@ -686,7 +707,7 @@ cli_init_main(int argc, char *argv[])
 	} else {
 		printf("site created in %s\n"
 		    "  amtprovd.conf   the server's settings (roles %s, API %s)\n"
-		    "  site.db         database (%s)\n"
+		    "  database        %s\n"
 		    "  master.key      seals every stored password: back it up "
 		    "apart from the database\n"
 		    "  ca-chain.pem    the site CA; site.crt/site.key: the API's "

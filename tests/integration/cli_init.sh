@@ -89,6 +89,13 @@ fi
 	ok "imported: prov-root.sha256 is the root's SHA-256" || fail "root hash: $(cat "$T/site/prov-root.sha256") vs $ROOT_SHA"
 grep -q "\"provisioning_root_sha256\":\"$ROOT_SHA\"" init.json && grep -q '"lab":false' init.json &&
 	ok "init --json" || fail "init --json: $(cat init.json)"
+if [ -n "$SCHEMA" ]; then
+	pw=$(printf '%s' "$AMTP_TEST_PG" | sed -n 's#^[a-z]*://[^:/@]*:\([^@]*\)@.*#\1#p')
+	if [ -n "$pw" ]; then
+		grep -q ':\*\*\*@' init.json && ! grep -qF ":$pw@" init.json &&
+			ok "the database password is not printed" || fail "database password printed: $(cat init.json)"
+	fi
+fi
 [ ! -e "$T/site/lab-root.pem" ] && ok "no lab root for an imported certificate" || fail "lab root made"
 openssl verify -CAfile root.pem -untrusted "$T/site/prov-chain.pem" leaf.pem >/dev/null 2>&1 ||
 	fail "prov-chain.pem does not hold the chain"
