@@ -13,6 +13,7 @@
 #                   the disk's fsync cost out)
 #   AMTP_BENCH_TLS_PRIORITIES  site.tls_priorities (default: amtprovd's)
 #   AMTP_BENCH_KEY  server key: ec (P-256, default) or rsa (RSA 2048)
+#   AMTP_BENCH_MAXCONN  site.max_connections (default 4096)
 # Use a build without sanitizers for figures (ASan makes everything 2-5x
 # slower).
 set -u
@@ -58,7 +59,7 @@ database = sqlite:$T/site.db
 master_key_file = $T/master.key
 enrolment_secret_file = $T/enrol.secret
 threads = $THREADS
-max_connections = 4096
+max_connections = ${AMTP_BENCH_MAXCONN:-4096}
 log_level = warning
 ${AMTP_BENCH_TLS_PRIORITIES:+tls_priorities = $AMTP_BENCH_TLS_PRIORITIES}
 [oob]

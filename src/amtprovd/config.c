@@ -69,7 +69,7 @@ const struct amtp_conf_key amtpd_config_schema[] = {
 	K("site", "threads", AMTP_CONF_INT, "4", 1, 64, NULL, 0,
 	    "Worker threads of the HTTPS API."),
 	K("site", "max_connections", AMTP_CONF_INT, "4096", 16, 65536, NULL, 0,
-	    "Most concurrent HTTPS connections; more wait in the listen queue."),
+	    "Most concurrent HTTPS connections; a connection over the limit is accepted and closed at once (the client sees it reset and must retry)."),
 	K("site", "connection_timeout", AMTP_CONF_INT, "30", 1, 3600, NULL, 0,
 	    "Seconds an idle HTTPS connection is kept open."),
 	K("site", "log_level", AMTP_CONF_ENUM, "info", 0, 0, log_levels, 0,

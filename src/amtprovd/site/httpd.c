@@ -491,7 +491,15 @@ site_httpd_start(struct site *s, const char *cert_pem, const char *key_pem,
 		r = AMTP_E_NOMEM;
 		goto out;
 	}
-	h->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS |
+	/*
+	 * poll, not epoll: libmicrohttpd 0.9.75's epoll loop calls
+	 * gnutls_handshake() again for every connection still in its TLS
+	 * handshake at each wake-up of its thread, and GnuTLS rehashes the
+	 * transcript on each call.  In a burst of 1,000 agents that was
+	 * about 400 calls per connection and half the site's CPU; with poll
+	 * it is one or two (bench/site_load.sh, docs/configuration.md).
+	 */
+	h->d = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_TLS |
 	    MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    0, NULL, NULL, access_cb, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,

@@ -2,8 +2,9 @@
  * amtprov - site/httpd.h: the HTTPS server of the site API over
  * libmicrohttpd with GnuTLS (role site).
  *
- * One MHD daemon, epoll, an internal pool of worker threads (site.threads),
- * keep-alive, a connection limit, per-connection memory and idle timeout.
+ * One MHD daemon, poll (see httpd.c), an internal pool of worker threads
+ * (site.threads), keep-alive, a connection limit, per-connection memory
+ * and idle timeout.
  * For each request the wrapper finds the route, checks the declared body
  * size (Content-Length) and the caller's token *before* the body is read,
  * collects the body up to the route's limit, then calls the handler once
