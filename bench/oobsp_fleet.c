@@ -128,9 +128,11 @@ add_diracct(struct amtp_store *st, int64_t id, const char *host,
 	a.device_id = id;
 	a.enabled = 1;
 	a.n_spns = 2;
-	if (snprintf(a.spns[0], sizeof(a.spns[0]), "HTTP/%s:16992", fqdn) >=
+	if (strlen(fqdn) > 280)
+		return AMTP_E_TOOBIG;
+	if (snprintf(a.spns[0], sizeof(a.spns[0]), "HTTP/%.280s:16992", fqdn) >=
 	    (int)sizeof(a.spns[0]) || snprintf(a.spns[1], sizeof(a.spns[1]),
-	    "HTTP/%s:16993", fqdn) >= (int)sizeof(a.spns[1]))
+	    "HTTP/%.280s:16993", fqdn) >= (int)sizeof(a.spns[1]))
 		return AMTP_E_TOOBIG;
 	if ((r = amtp_rand_password(AMTP_DIR_PASSWORD_LEN, &pw)) != 0)
 		return r;
