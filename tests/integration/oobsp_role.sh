@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # amtprovd running role oobsp (oobsp_main: master key, policy from
 # amtprovd.conf, provisioning key opened in memory, its own signer process,
-# the engine loop) provisions amtsim devices queued in the site database,
+# the engine loop; enroll.socket set but dead: own signer) provisions amtsim devices queued in the site database,
 # then stops cleanly on SIGTERM.  The escrowed password is checked with an
 # independent curl --digest over the issued certificate.
 set -u
@@ -42,6 +42,10 @@ policy = random
 workers = 4
 lease_seconds = 30
 pki_dir = $T/site
+
+[enroll]
+# set, but nothing listens there: the service point uses its own signer
+socket = $T/none.sock
 CONF
 "$AMTPROVD" -c "$T/amtprovd.conf" --check-config > /dev/null || fail "check-config"
 "$SIM" --state "$T/sim" --devices $N --address $NET.1 --pki-dns-suffix $DOMAIN \
@@ -70,6 +74,8 @@ st=$?
 DPID=
 [ $st -eq 0 ] || { cat "$T/amtprovd.log"; fail "amtprovd exit status $st"; }
 grep -q "service point oobsp:.*: running" "$T/amtprovd.log" || fail "no start line"
+grep -q "none.sock: enrollment point not reachable; certificates from a signer of our own" \
+	"$T/amtprovd.log" || { cat "$T/amtprovd.log"; fail "no fallback to its own signer"; }
 grep -q "stopping: 2 jobs claimed, 2 done" "$T/amtprovd.log" || { cat "$T/amtprovd.log"; fail "no stop line"; }
 # no secret in the log
 for i in $(seq 1 $N); do

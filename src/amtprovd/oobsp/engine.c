@@ -775,13 +775,23 @@ oobsp_engine_new(const struct oobsp_engine_cfg *cfg, struct amtp_store *st,
 	e->st = st;
 	e->tr = tr;
 	e->pol = pol;
-	e->signer = signer;
+	e->via.sg = signer;
+	e->via.st = st;
 	e->prov_chain_pem = prov_chain_pem;
 	e->prov_key_pem = prov_key_pem;
 	e->msgid = 1;
 	TAILQ_INIT(&e->jobs);
 	*out = e;
 	return 0;
+}
+
+void
+oobsp_engine_use_enroll(struct oobsp_engine *e,
+    struct amtp_enroll_client *cl)
+{
+	e->via.cl = cl;
+	e->via.sg = NULL;
+	e->via.st = NULL;
 }
 
 void

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 #include "amtprov/secret.h"
 
 #include "enroll/ca.h"
+#include "enroll/client.h"
 #include "enroll/signer.h"
 #include "oobsp/oobsp.h"
 #include "store/store.h"
@@ -41,6 +43,10 @@
 /* How long one engine turn may wait for device I/O (ms): also how quickly
  * a stop signal is noticed. */
 #define OOBSP_POLL_MS	200
+/* How long the role waits for the enrollment point of its own process
+ * (site.roles names enroll: forked at the same moment) to listen (ms). */
+#define OOBSP_ENROLL_WAIT_MS	10000
+#define OOBSP_ENROLL_STEP_MS	50
 
 static int
 stop_requested(void)
@@ -53,6 +59,72 @@ stop_requested(void)
 	    sigismember(&pend, SIGINT) == 1;
 }
 
+/* 1 when site.roles names role enroll. */
+static int
+enroll_role_selected(const struct amtp_conf *c)
+{
+	const char *name;
+	size_t i, n;
+
+	n = amtp_conf_list_len(c, "site", "roles");
+	for (i = 0; i < n; i++)
+		if ((name = amtp_conf_list_item(c, "site", "roles", i)) !=
+		    NULL && strcmp(name, "enroll") == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The shared enrollment point, when the site runs one: site.roles names
+ * enroll (then it must answer within OOBSP_ENROLL_WAIT_MS: it was forked
+ * with us), or enroll.socket is set and answers now.  *out stays NULL when
+ * the service point is to use a signer of its own.  0, or an AMTP_E_* code
+ * that stops the role.
+ */
+static int
+enroll_shared(const struct amtp_conf *c, const char *dir,
+    struct amtp_enroll_client **out)
+{
+	struct timespec ts = { 0, OOBSP_ENROLL_STEP_MS * 1000000L };
+	char path[PATH_MAX];
+	const char *sock, *edir;
+	int r, selected, waited = 0;
+
+	*out = NULL;
+	selected = enroll_role_selected(c);
+	sock = amtp_conf_str(c, "enroll", "socket");
+	if (!selected && sock == NULL)
+		return 0;
+	if (sock == NULL) {
+		if ((edir = amtp_conf_str(c, "enroll", "pki_dir")) == NULL)
+			edir = dir;
+		if (snprintf(path, sizeof(path), "%s/enroll.sock", edir) >=
+		    (int)sizeof(path))
+			return AMTP_E_TOOBIG;
+		sock = path;
+	}
+	for (;;) {
+		r = amtp_enroll_connect(sock, 0, out);
+		if (r == 0) {
+			log_info("%s: certificates from the site's "
+			    "enrollment point", sock);
+			return 0;
+		}
+		if (!selected) {
+			log_warn_r(r, "%s: enrollment point not reachable; "
+			    "certificates from a signer of our own", sock);
+			return 0;
+		}
+		if (r != AMTP_E_NOTFOUND || waited >= OOBSP_ENROLL_WAIT_MS) {
+			log_err_r(r, "%s: enrollment point (role enroll)",
+			    sock);
+			return r;
+		}
+		nanosleep(&ts, NULL);
+		waited += OOBSP_ENROLL_STEP_MS;
+	}
+}
+
 int
 oobsp_main(const struct amtp_conf *c)
 {
@@ -60,6 +132,7 @@ oobsp_main(const struct amtp_conf *c)
 	struct amtp_store *st = NULL;
 	struct amtp_ca *ca = NULL;
 	struct amtp_signer *sg = NULL;
+	struct amtp_enroll_client *ecl = NULL;
 	struct amtp_secret *key_pem = NULL;
 	STACK_OF(X509) *chain = NULL;
 	struct amtp_buf *chain_pem = NULL;
@@ -106,20 +179,24 @@ oobsp_main(const struct amtp_conf *c)
 		log_errx("%s: provisioning chain", dir);
 		goto out;
 	}
-	if ((r = amtp_ca_load(dir, mk, &ca, err, sizeof(err))) != 0) {
-		log_err_r(r, "site CA: %s", err);
+	if ((r = enroll_shared(c, dir, &ecl)) != 0)
 		goto out;
-	}
-	if ((r = amtp_signer_spawn(ca, &signer_pid, &fd)) != 0) {
-		log_err_r(r, "signer process");
-		goto out;
-	}
-	amtp_ca_free(ca);	/* only the signer keeps the key */
-	ca = NULL;
-	if ((r = amtp_signer_remote(fd, &sg)) != 0) {
-		log_err_r(r, "signer channel");
-		close(fd);
-		goto out;
+	if (ecl == NULL) {
+		if ((r = amtp_ca_load(dir, mk, &ca, err, sizeof(err))) != 0) {
+			log_err_r(r, "site CA: %s", err);
+			goto out;
+		}
+		if ((r = amtp_signer_spawn(ca, &signer_pid, &fd)) != 0) {
+			log_err_r(r, "signer process");
+			goto out;
+		}
+		amtp_ca_free(ca);	/* only the signer keeps the key */
+		ca = NULL;
+		if ((r = amtp_signer_remote(fd, &sg)) != 0) {
+			log_err_r(r, "signer channel");
+			close(fd);
+			goto out;
+		}
 	}
 	if ((r = amtp_store_open(amtp_conf_str(c, "site", "database"), mk,
 	    &st, err, sizeof(err))) != 0) {
@@ -145,6 +222,8 @@ oobsp_main(const struct amtp_conf *c)
 		log_err_r(r, "engine");
 		goto out;
 	}
+	if (ecl != NULL)
+		oobsp_engine_use_enroll(e, ecl);
 	log_info("service point %s: running (%d jobs at once, lease %d s)",
 	    owner, cfg.max_jobs, cfg.lease_secs);
 	while (!stop_requested()) {
@@ -166,6 +245,7 @@ oobsp_main(const struct amtp_conf *c)
 	if (tr != NULL)
 		tr->ops->free(tr);
 	amtp_store_close(st);
+	amtp_enroll_client_free(ecl);
 	amtp_signer_free(sg);
 	if (signer_pid > 0)
 		while (waitpid(signer_pid, NULL, 0) == -1 && errno == EINTR)

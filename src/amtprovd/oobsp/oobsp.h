@@ -74,6 +74,7 @@ struct amtp_conf;
 struct amtp_secret;
 struct amtp_store;
 struct amtp_signer;
+struct amtp_enroll_client;
 struct amtp_master_key;
 
 /* ------------------------------------------------------------------ */
@@ -316,13 +317,21 @@ struct oobsp_engine_cfg {
 /*
  * A new engine.  Everything is borrowed and must outlive it: st (used from
  * the engine's thread only), tr, pol, signer (issues the AMT web-server
- * certificates), the provisioning chain (PEM, leaf first) and its key.
+ * certificates; NULL when oobsp_engine_use_enroll() follows), the provisioning chain (PEM, leaf first) and its key.
  */
 int oobsp_engine_new(const struct oobsp_engine_cfg *cfg,
     struct amtp_store *st, struct oobsp_transport *tr,
     const struct oobsp_policy *pol, struct amtp_signer *signer,
     const char *prov_chain_pem, const struct amtp_secret *prov_key_pem,
     struct oobsp_engine **out);
+/*
+ * Issue certificates through the site's shared enrollment point (role
+ * enroll, docs/enrollment.md) instead of the signer given to
+ * oobsp_engine_new: cl is borrowed and must outlive the engine.  Call
+ * before the first poll.
+ */
+void oobsp_engine_use_enroll(struct oobsp_engine *e,
+    struct amtp_enroll_client *cl);
 /* Frees the engine.  Jobs in progress are left as they are in the database
  * (their leases run out and another service point resumes them). */
 void oobsp_engine_free(struct oobsp_engine *e);

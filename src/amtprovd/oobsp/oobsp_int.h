@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "amtprov/wsman.h"
+#include "enroll/client.h"
 #include "oobsp/oobsp.h"
 #include "store/store.h"
 
@@ -47,7 +48,7 @@ struct oobsp_engine {
 	struct amtp_store		*st;
 	struct oobsp_transport		*tr;
 	const struct oobsp_policy	*pol;
-	struct amtp_signer		*signer;
+	struct amtp_enroll_via		 via;	/* own signer or the enroll role */
 	const char			*prov_chain_pem;
 	const struct amtp_secret	*prov_key_pem;
 	TAILQ_HEAD(, oobsp_job)		 jobs;

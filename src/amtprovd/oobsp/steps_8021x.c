@@ -21,6 +21,7 @@
 #include "amtprov/str.h"
 #include "amtprov/wsman.h"
 
+#include "enroll/client.h"
 #include "enroll/enroll.h"
 #include "oobsp/oobsp.h"
 #include "oobsp/oobsp_int.h"
@@ -189,7 +190,7 @@ oobsp_8021x_certs(struct oobsp_job *j, int k, int base)
 		    "bad pc");
 	if ((r = oobsp_device_csr(j, XC_DK, &csr)) != OOBSP_OK)
 		return r;
-	r = amtp_enroll_8021x_csr(j->e->signer, j->e->st, j->dev.id,
+	r = amtp_enroll_via_8021x_csr(&j->e->via, j->dev.id,
 	    amtp_buf_ptr(csr), amtp_buf_len(csr), j->fqdn, &cert, &why, detail,
 	    sizeof(detail));
 	amtp_buf_free(csr);

@@ -30,6 +30,7 @@
 #include "amtprov/wsman.h"
 
 #include "enroll/ca.h"
+#include "enroll/client.h"
 #include "enroll/enroll.h"
 #include "oobsp/oobsp.h"
 #include "oobsp/oobsp_int.h"
@@ -266,7 +267,7 @@ keygen_fallback(struct oobsp_job *j)
 	j->web_cert = NULL;
 	EVP_PKEY_free(j->web_key);
 	j->web_key = NULL;
-	if ((r = amtp_enroll_amt_web_keygen(j->e->signer, j->e->st, j->dev.id,
+	if ((r = amtp_enroll_via_amt_web_keygen(&j->e->via, j->dev.id,
 	    j->fqdn, j->host, &j->web_cert, &j->web_key)) != 0)
 		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
 		    "enrollment point: %s", amtp_strerror(r));
@@ -480,7 +481,7 @@ oobsp_step_tls_cert(struct oobsp_job *j)
 		return r;
 	X509_free(j->web_cert);
 	j->web_cert = NULL;
-	r = amtp_enroll_amt_web_csr(j->e->signer, j->e->st, j->dev.id,
+	r = amtp_enroll_via_amt_web_csr(&j->e->via, j->dev.id,
 	    amtp_buf_ptr(csr), amtp_buf_len(csr), j->fqdn, j->host,
 	    &j->web_cert, &why, detail, sizeof(detail));
 	amtp_buf_free(csr);
