@@ -485,7 +485,7 @@ cmd_status(const char *dir)
 }
 
 static int
-cmd_rotate(const char *dir, const char *dev)
+cmd_job(const char *dir, const char *dev, enum amtp_job_kind kind)
 {
 	struct amtp_master_key *mk = NULL;
 	struct amtp_store *st = NULL;
@@ -496,9 +496,32 @@ cmd_rotate(const char *dir, const char *dev)
 	if (amtp_parse_int(dev, 1, INT64_MAX, &id) != 0 ||
 	    open_site(dir, &mk, &st) != 0)
 		goto out;
-	if (amtp_store_job_enqueue(st, id, AMTP_JOB_ROTATE, &job, NULL) != 0)
+	if (amtp_store_job_enqueue(st, id, kind, &job, NULL) != 0)
 		goto out;
 	printf("%lld\n", (long long)job);
+	status = 0;
+ out:
+	amtp_store_close(st);
+	amtp_master_key_free(mk);
+	return status;
+}
+
+/* The device's status as the site database has it. */
+static int
+cmd_devstatus(const char *dir, const char *dev)
+{
+	struct amtp_master_key *mk = NULL;
+	struct amtp_store *st = NULL;
+	struct amtp_device_rec d;
+	long long id;
+	int status = 1;
+
+	if (amtp_parse_int(dev, 1, INT64_MAX, &id) != 0 ||
+	    open_site(dir, &mk, &st) != 0)
+		goto out;
+	if (amtp_store_device_get(st, id, &d) != 0)
+		goto out;
+	printf("%s\n", amtp_store_status_name(d.status));
 	status = 0;
  out:
 	amtp_store_close(st);
@@ -551,11 +574,16 @@ main(int argc, char *argv[])
 	if (argc == 3 && strcmp(argv[1], "status") == 0)
 		return cmd_status(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "rotate") == 0)
-		return cmd_rotate(argv[2], argv[3]);
+		return cmd_job(argv[2], argv[3], AMTP_JOB_ROTATE);
+	if (argc == 4 && strcmp(argv[1], "unprovision") == 0)
+		return cmd_job(argv[2], argv[3], AMTP_JOB_UNPROVISION);
+	if (argc == 4 && strcmp(argv[1], "devstatus") == 0)
+		return cmd_devstatus(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "password") == 0)
 		return cmd_password(argv[2], argv[3]);
 	fprintf(stderr, "usage: oobsp_fleet init DIR DOMAIN | enqueue DIR "
 	    "DOMAIN N ADDR1 OTPPREFIX [FIRST] | serve DIR [WORKERS] | status DIR | "
-	    "rotate DIR DEVICE-ID | password DIR DEVICE-ID\n");
+	    "rotate DIR DEVICE-ID | unprovision DIR DEVICE-ID | "
+	    "devstatus DIR DEVICE-ID | password DIR DEVICE-ID\n");
 	return 2;
 }

@@ -523,9 +523,15 @@ job_load_log(struct oobsp_job *j)
 	int idx, r;
 
 	memset(j->done, 0, sizeof(j->done));
+	j->unprov_tried = 0;
 	if ((r = amtp_store_job_steps(j->e->st, j->rec.id, &steps, &n)) != 0)
 		return r;
 	for (i = 0; i < n; i++) {
+		/* whatever its outcome: the request may have reached the
+		 * device */
+		if (j->rec.kind == AMTP_JOB_UNPROVISION &&
+		    strcmp(steps[i].step, "unprovision") == 0)
+			j->unprov_tried = 1;
 		if (steps[i].outcome != AMTP_STEP_OK &&
 		    steps[i].outcome != AMTP_STEP_SKIPPED)
 			continue;
@@ -783,6 +789,14 @@ oobsp_engine_new(const struct oobsp_engine_cfg *cfg, struct amtp_store *st,
 	TAILQ_INIT(&e->jobs);
 	*out = e;
 	return 0;
+}
+
+void
+oobsp_engine_use_dir(struct oobsp_engine *e, struct amtp_dir *dir,
+    const char *container)
+{
+	e->dir = dir;
+	e->dir_container = container;
 }
 
 void

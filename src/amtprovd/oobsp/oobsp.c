@@ -34,6 +34,7 @@
 #include "amtprov/pki.h"
 #include "amtprov/secret.h"
 
+#include "dir/dir.h"
 #include "enroll/ca.h"
 #include "enroll/client.h"
 #include "enroll/signer.h"
@@ -125,6 +126,71 @@ enroll_shared(const struct amtp_conf *c, const char *dir,
 	}
 }
 
+/* A secret from a file (one trailing newline dropped). */
+static int
+load_secret_file(const char *path, struct amtp_secret **out)
+{
+	struct amtp_buf *b = NULL;
+	size_t n;
+	int r;
+
+	*out = NULL;
+	if ((r = amtp_buf_load_file(path, AMTP_SECRET_MAX + 1, &b)) != 0)
+		return r;
+	n = amtp_buf_len(b);
+	if (n > 0 && amtp_buf_ptr(b)[n - 1] == '\n')
+		n--;
+	r = amtp_secret_new(amtp_buf_ptr(b), n, out);
+	amtp_buf_free(b);
+	return r;
+}
+
+/*
+ * The site's directory ([directory], as the site role opens it), for the
+ * accounts that unprovision jobs disable.  LDAP is bound once at start.
+ * XXX: a long-lived LDAP connection the server drops makes the directory
+ * step fail (transient: retried, then requeued) until the role restarts.
+ */
+static int
+open_dir(const struct amtp_conf *c, struct amtp_store *st,
+    struct amtp_dir **d, struct amtp_secret **bindpw, char *why,
+    size_t whylen)
+{
+	struct amtp_dir_ldap_conf lc;
+	const char *type, *pwfile;
+	int r;
+
+	*d = NULL;
+	*bindpw = NULL;
+	type = amtp_conf_str(c, "directory", "type");
+	if (type == NULL || strcmp(type, "builtin") == 0)
+		return amtp_dir_open_builtin(st, d);
+	memset(&lc, 0, sizeof(lc));
+	lc.uri = amtp_conf_str(c, "directory", "ldap_uri");
+	lc.starttls = amtp_conf_bool(c, "directory", "starttls");
+	lc.ca_file = amtp_conf_str(c, "directory", "ca_file");
+	lc.bind_dn = amtp_conf_str(c, "directory", "bind_dn");
+	lc.sasl_mech = amtp_conf_str(c, "directory", "sasl_mech");
+	lc.object_classes = amtp_conf_str(c, "directory", "object_classes");
+	lc.naming_attr = amtp_conf_str(c, "directory", "naming_attr");
+	lc.account_attr = amtp_conf_str(c, "directory", "account_attr");
+	lc.spn_attr = amtp_conf_str(c, "directory", "spn_attr");
+	lc.dns_attr = amtp_conf_str(c, "directory", "dns_attr");
+	lc.password_attr = amtp_conf_str(c, "directory", "password_attr");
+	lc.uac_attr = amtp_conf_str(c, "directory", "uac_attr");
+	lc.timeout_secs = (int)amtp_conf_int(c, "directory", "timeout");
+	if ((pwfile = amtp_conf_str(c, "directory", "bind_password_file")) !=
+	    NULL) {
+		if ((r = load_secret_file(pwfile, bindpw)) != 0) {
+			snprintf(why, whylen, "directory.bind_password_file "
+			    "%s: %s", pwfile, amtp_strerror(r));
+			return r;
+		}
+		lc.bind_pw = *bindpw;
+	}
+	return amtp_dir_open_ldap(&lc, d, why, whylen);
+}
+
 int
 oobsp_main(const struct amtp_conf *c)
 {
@@ -133,6 +199,8 @@ oobsp_main(const struct amtp_conf *c)
 	struct amtp_ca *ca = NULL;
 	struct amtp_signer *sg = NULL;
 	struct amtp_enroll_client *ecl = NULL;
+	struct amtp_dir *adir = NULL;
+	struct amtp_secret *bindpw = NULL;
 	struct amtp_secret *key_pem = NULL;
 	STACK_OF(X509) *chain = NULL;
 	struct amtp_buf *chain_pem = NULL;
@@ -224,6 +292,12 @@ oobsp_main(const struct amtp_conf *c)
 	}
 	if (ecl != NULL)
 		oobsp_engine_use_enroll(e, ecl);
+	if ((r = open_dir(c, st, &adir, &bindpw, err, sizeof(err))) != 0) {
+		log_err_r(r, "directory: %s", err);
+		goto out;
+	}
+	oobsp_engine_use_dir(e, adir, amtp_conf_str(c, "directory",
+	    "container"));
 	log_info("service point %s: running (%d jobs at once, lease %d s)",
 	    owner, cfg.max_jobs, cfg.lease_secs);
 	while (!stop_requested()) {
@@ -242,6 +316,8 @@ oobsp_main(const struct amtp_conf *c)
 	/* jobs in progress keep their leases: another service point (or
 	 * this one, restarted) resumes them when the leases run out */
 	oobsp_engine_free(e);
+	amtp_dir_close(adir);
+	amtp_secret_free(bindpw);
 	if (tr != NULL)
 		tr->ops->free(tr);
 	amtp_store_close(st);

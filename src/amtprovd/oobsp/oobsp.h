@@ -75,6 +75,7 @@ struct amtp_secret;
 struct amtp_store;
 struct amtp_signer;
 struct amtp_enroll_client;
+struct amtp_dir;
 struct amtp_master_key;
 
 /* ------------------------------------------------------------------ */
@@ -276,6 +277,9 @@ extern const size_t oobsp_plan_provision_len;
  * device), and its length. */
 extern const struct oobsp_step oobsp_plan_rotate[];
 extern const size_t oobsp_plan_rotate_len;
+/* The plan of an unprovision job (back to PRE), and its length. */
+extern const struct oobsp_step oobsp_plan_unprovision[];
+extern const size_t oobsp_plan_unprovision_len;
 
 /* Index of the step called name in the provisioning plan, or -1. */
 int oobsp_plan_find(const char *name);
@@ -332,6 +336,13 @@ int oobsp_engine_new(const struct oobsp_engine_cfg *cfg,
  */
 void oobsp_engine_use_enroll(struct oobsp_engine *e,
     struct amtp_enroll_client *cl);
+/*
+ * The directory whose device accounts unprovision jobs disable (accounts
+ * named by the device's host name in container); dir and container are
+ * borrowed.  Without it the step is recorded skipped.
+ */
+void oobsp_engine_use_dir(struct oobsp_engine *e, struct amtp_dir *dir,
+    const char *container);
 /* Frees the engine.  Jobs in progress are left as they are in the database
  * (their leases run out and another service point resumes them). */
 void oobsp_engine_free(struct oobsp_engine *e);

@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "amtprov/wsman.h"
+#include "dir/dir.h"
 #include "enroll/client.h"
 #include "oobsp/oobsp.h"
 #include "store/store.h"
@@ -49,6 +50,8 @@ struct oobsp_engine {
 	struct oobsp_transport		*tr;
 	const struct oobsp_policy	*pol;
 	struct amtp_enroll_via		 via;	/* own signer or the enroll role */
+	struct amtp_dir			*dir;	/* unprovision: accounts; NULL none */
+	const char			*dir_container;
 	const char			*prov_chain_pem;
 	const struct amtp_secret	*prov_key_pem;
 	TAILQ_HEAD(, oobsp_job)		 jobs;
@@ -79,6 +82,8 @@ struct oobsp_job {
 	int64_t				 step_t0_ms;
 	int				 step_tries;	/* transient failures */
 	uint8_t				 done[OOBSP_PLAN_MAX];	/* from the log */
+	int				 unprov_tried;	/* an earlier attempt sent
+							 * Unprovision (log) */
 
 	/* the last reply */
 	struct amtp_wsman_response	*resp;
@@ -204,6 +209,12 @@ int oobsp_8021x_certs(struct oobsp_job *j, int k, int base);
 int oobsp_step_report(struct oobsp_job *j);
 int oobsp_step_rotate_admin(struct oobsp_job *j);
 int oobsp_step_report_rotate(struct oobsp_job *j);
+/* steps_unprov.c: job kind unprovision */
+int oobsp_step_unprov_connect(struct oobsp_job *j);
+int oobsp_step_unprovision(struct oobsp_job *j);
+int oobsp_step_confirm_pre(struct oobsp_job *j);
+int oobsp_step_dir_disable(struct oobsp_job *j);
+int oobsp_step_report_unprov(struct oobsp_job *j);
 
 /* steps_tls.c: puts back the instance saved in j->saved (a Get reply) with
  * the text properties names[] set to values[] (added when missing); the

@@ -86,11 +86,38 @@ const size_t oobsp_plan_rotate_len =
 _Static_assert(sizeof(oobsp_plan_rotate) / sizeof(oobsp_plan_rotate[0])
     <= OOBSP_PLAN_MAX, "the plan outgrew OOBSP_PLAN_MAX (j->done)");
 
+/* Back to PRE (job kind unprovision). */
+const struct oobsp_step oobsp_plan_unprovision[] = {
+	{ "connect", oobsp_step_unprov_connect, OOBSP_F_SESSION,
+	    "Digest with the escrowed admin password (pending first); a "
+	    "device that no longer listens after an earlier attempt's "
+	    "Unprovision is PRE" },
+	{ "unprovision", oobsp_step_unprovision, 0,
+	    "AMT_SetupAndConfigurationService.Unprovision(ProvisioningMode 1)" },
+	{ "confirm-pre", oobsp_step_confirm_pre, 0,
+	    "a new connection: refused (PRE closes 16993) or "
+	    "ProvisioningState 0" },
+	{ "directory", oobsp_step_dir_disable, 0,
+	    "the device's directory account disabled" },
+	{ "report", oobsp_step_report_unprov, 0,
+	    "status not provisioned, audit record" },
+};
+
+const size_t oobsp_plan_unprovision_len =
+    sizeof(oobsp_plan_unprovision) / sizeof(oobsp_plan_unprovision[0]);
+
+_Static_assert(sizeof(oobsp_plan_unprovision) /
+    sizeof(oobsp_plan_unprovision[0]) <= OOBSP_PLAN_MAX,
+    "the plan outgrew OOBSP_PLAN_MAX (j->done)");
+
 static const struct oobsp_plan plans[AMTP_JOB_KIND__MAX] = {
 	[AMTP_JOB_PROVISION] = { oobsp_plan_provision,
 	    sizeof(oobsp_plan_provision) / sizeof(oobsp_plan_provision[0]) },
 	[AMTP_JOB_ROTATE] = { oobsp_plan_rotate,
 	    sizeof(oobsp_plan_rotate) / sizeof(oobsp_plan_rotate[0]) },
+	[AMTP_JOB_UNPROVISION] = { oobsp_plan_unprovision,
+	    sizeof(oobsp_plan_unprovision) /
+	    sizeof(oobsp_plan_unprovision[0]) },
 };
 
 const struct oobsp_plan *

@@ -33,6 +33,7 @@
 
 #include "config.h"
 #include "enroll/ca.h"
+#include "dir/dir.h"
 #include "enroll/signer.h"
 #include "oobsp/oobsp.h"
 #include "oobsp/oobsp_int.h"
@@ -425,7 +426,10 @@ test_plan(void **state)
 	    oobsp_plan_rotate_len);
 	assert_true(oobsp_plan_index(oobsp_plan_for(AMTP_JOB_ROTATE),
 	    "connect") == 0);
-	assert_null(oobsp_plan_for(AMTP_JOB_UNPROVISION));
+	assert_int_equal(oobsp_plan_for(AMTP_JOB_UNPROVISION)->n,
+	    oobsp_plan_unprovision_len);
+	assert_true(oobsp_plan_index(oobsp_plan_for(AMTP_JOB_UNPROVISION),
+	    "unprovision") == 1);
 	assert_null(oobsp_plan_for(-1));
 	assert_null(oobsp_plan_for(AMTP_JOB_KIND__MAX));
 }
@@ -1188,6 +1192,157 @@ test_rotate_killed(void **state)
 	v->cfg.owner = v->owner;
 }
 
+/* ---- unprovision ---- */
+
+/* A provisioned device with a built-in directory account (enabled). */
+static int64_t
+provisioned_with_account(struct env *v, int i, struct fakedev **fd)
+{
+	struct amtp_diracct_rec acct;
+	struct amtp_secret *pw = NULL;
+	char otp[32];
+	int64_t job, dev;
+
+	snprintf(otp, sizeof(otp), "OTPunp%02dcdefghijklmnopq", i);
+	dev = add_device(v, i, otp, otp, fd, &job);
+	memset(&acct, 0, sizeof(acct));
+	snprintf(acct.name, sizeof(acct.name), "pc%d", i);
+	snprintf(acct.container, sizeof(acct.container), "OU=AMT");
+	acct.device_id = dev;
+	acct.enabled = 1;
+	assert_int_equal(amtp_secret_from_cstr("dir-password", &pw), 0);
+	assert_int_equal(amtp_store_diracct_put(v->st, &acct, pw, NULL, NULL),
+	    0);
+	amtp_secret_free(pw);
+	engine_start(v);
+	assert_int_equal(run_engine(v, 20000), 0);
+	assert_job(v, job, AMTP_JOB_DONE, NULL);
+	assert_int_equal((*fd)->state, 2);
+	return dev;
+}
+
+static void TEST_A
+test_unprovision(void **state)
+{
+	struct env *v = *state;
+	struct amtp_diracct_rec acct;
+	struct amtp_device_rec d;
+	struct amtp_audit_filter af;
+	struct amtp_audit_rec *au = NULL;
+	struct amtp_secret *pw = NULL;
+	struct amtp_dir *dir = NULL;
+	struct fakedev *fd;
+	int64_t job, dev;
+	size_t n = 0;
+	int vers = 0;
+
+	dev = provisioned_with_account(v, 91, &fd);
+	assert_int_equal(amtp_dir_open_builtin(v->st, &dir), 0);
+	oobsp_engine_use_dir(v->e, dir, "OU=AMT");
+	assert_int_equal(amtp_store_job_enqueue(v->st, dev,
+	    AMTP_JOB_UNPROVISION, &job, NULL), 0);
+	assert_int_equal(run_engine(v, 20000), 0);
+	assert_job(v, job, AMTP_JOB_DONE, NULL);
+	if (!log_has(v, job, "connect", AMTP_STEP_OK, "escrowed admin"))
+		dump_log(v, job);
+	assert_true(log_has(v, job, "unprovision", AMTP_STEP_OK,
+	    "Unprovision(ProvisioningMode 1): 0; device was POST"));
+	assert_true(log_has(v, job, "confirm-pre", AMTP_STEP_OK,
+	    "does not listen: the device is PRE"));
+	assert_true(log_has(v, job, "directory", AMTP_STEP_OK,
+	    "directory account pc91 disabled (builtin)"));
+	assert_true(log_has(v, job, "report", AMTP_STEP_OK,
+	    "status not provisioned"));
+	/* the device */
+	assert_int_equal(fd->state, 0);
+	assert_int_equal(fd->unprovisions, 1);
+	/* the site database: status, account, escrow kept, audit */
+	assert_int_equal(amtp_store_device_get(v->st, dev, &d), 0);
+	assert_int_equal(d.status, AMTP_AMT_NOT_PROVISIONED);
+	assert_int_equal(amtp_store_diracct_get(v->st, "pc91", &acct), 0);
+	assert_int_equal(acct.enabled, 0);
+	assert_int_equal(amtp_store_cred_get(v->st, dev, AMTP_CRED_ADMIN,
+	    AMTP_CRED_CURRENT, &vers, &pw), 0);
+	assert_int_equal(vers, 1);
+	amtp_secret_free(pw);
+	memset(&af, 0, sizeof(af));
+	af.device_id = dev;
+	assert_int_equal(amtp_store_audit_list(v->st, &af, &au, &n, NULL), 0);
+	assert_true(n >= 2);
+	assert_string_equal(au[0].action, "device.unprovisioned");
+	free(au);
+	/* a second unprovision job: the device no longer listens, and no
+	 * earlier attempt of that job sent Unprovision: it is the device
+	 * that is unreachable (requeued, not done) */
+	assert_int_equal(amtp_store_job_enqueue(v->st, dev,
+	    AMTP_JOB_UNPROVISION, &job, NULL), 0);
+	v->cfg.step_retries = 1;
+	v->cfg.backoff_ms = 10;
+	engine_start(v);
+	assert_int_equal(run_engine(v, 20000), 0);
+	assert_job(v, job, AMTP_JOB_QUEUED, NULL);
+	assert_int_equal(fd->unprovisions, 1);
+	oobsp_engine_free(v->e);
+	v->e = NULL;
+	amtp_dir_close(dir);
+}
+
+static void TEST_B
+test_unprovision_killed(void **state)
+{
+	struct env *v = *state;
+	struct amtp_job_rec rec;
+	struct amtp_device_rec d;
+	struct fakedev *fd;
+	char owner2[80];
+	int64_t job, dev;
+	int i;
+
+	dev = provisioned_with_account(v, 92, &fd);
+	assert_int_equal(amtp_store_job_enqueue(v->st, dev,
+	    AMTP_JOB_UNPROVISION, &job, NULL), 0);
+	/* killed right after the device took Unprovision: connect's Get,
+	 * Unprovision */
+	v->cfg.lease_secs = 1;
+	v->net->kill_after = v->net->processed + 2;
+	engine_start(v);
+	assert_int_equal(run_engine(v, 10000), AMTP_E_INTERNAL);
+	oobsp_engine_free(v->e);
+	v->e = NULL;
+	v->net->killed = 0;
+	v->net->kill_after = 0;
+	assert_int_equal(fd->state, 0);
+	assert_int_equal(amtp_store_device_get(v->st, dev, &d), 0);
+	assert_int_equal(d.status, AMTP_AMT_PROVISIONED);
+	snprintf(owner2, sizeof(owner2), "%s-unp", v->owner);
+	v->cfg.owner = owner2;
+	v->cfg.lease_secs = 60;
+	engine_start(v);	/* no directory: that step is skipped */
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(run_engine(v, 20000), 0);
+		assert_int_equal(amtp_store_job_get(v->st, job, &rec), 0);
+		if (rec.state == AMTP_JOB_DONE)
+			break;
+		usleep(50000);
+	}
+	assert_job(v, job, AMTP_JOB_DONE, NULL);
+	if (!log_has(v, job, "connect", AMTP_STEP_OK,
+	    "does not listen: PRE (an earlier attempt's Unprovision)"))
+		dump_log(v, job);
+	assert_true(log_has(v, job, "connect", AMTP_STEP_OK,
+	    "does not listen: PRE (an earlier attempt's Unprovision)"));
+	assert_true(log_has(v, job, "unprovision", AMTP_STEP_SKIPPED,
+	    "device PRE already"));
+	assert_true(log_has(v, job, "confirm-pre", AMTP_STEP_OK,
+	    "PRE (found at connect)"));
+	assert_true(log_has(v, job, "directory", AMTP_STEP_SKIPPED,
+	    "no directory configured"));
+	assert_int_equal(fd->unprovisions, 1);
+	assert_int_equal(amtp_store_device_get(v->st, dev, &d), 0);
+	assert_int_equal(d.status, AMTP_AMT_NOT_PROVISIONED);
+	v->cfg.owner = v->owner;
+}
+
 /* ---- the policy from amtprovd.conf ---- */
 
 static void TEST_A
@@ -1307,6 +1462,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_wifi_enterprise, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rotate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unprovision, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_fleet, setup, teardown),
 	};
 #elif defined(OOBSP_TEST_PG)
@@ -1337,6 +1494,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_kill_after_commit, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rotate_killed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unprovision_killed, setup,
 		    teardown),
 	};
 #endif

@@ -77,6 +77,7 @@ struct fakedev {
 	/* counters */
 	unsigned long	 requests;		/* authenticated requests */
 	unsigned long	 writes;		/* requests that change state */
+	unsigned long	 unprovisions;		/* Unprovision taken */
 	unsigned long	 auth_fail;
 	/* faults: the n-th authenticated request (1-based) gets a reset */
 	unsigned long	 reset_at[4];
@@ -380,6 +381,20 @@ fake_handle(struct fakenet *n, struct fakedev *d,
 			snprintf(d->mebx, sizeof(d->mebx), "%s",
 			    in_text(q, "Password"));
 			r = reply_rv(n, q, out, 0, NULL, 0);
+		} else if (strcmp(meth, "Unprovision") == 0) {
+			/* amtsim: mode 0, 1 or 4 -> PRE; else 36 */
+			const char *pm = in_text(q, "ProvisioningMode");
+
+			W();
+			if (pm == NULL || (strcmp(pm, "0") != 0 &&
+			    strcmp(pm, "1") != 0 && strcmp(pm, "4") != 0))
+				r = reply_rv(n, q, out, 36, NULL, 0);
+			else {
+				d->state = 0;
+				d->admin_hash[0] = '\0';
+				d->unprovisions++;
+				r = reply_rv(n, q, out, 0, NULL, 0);
+			}
 		} else if (strcmp(meth, "CommitChanges") == 0) {
 			W();
 			if (d->commit_fails || d->admin_hash[0] == '\0')

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# An unprovision job against amtsim: amtprovd (role oobsp) provisions two
+# devices, then an unprovision job for device 1 (job kind unprovision, as
+# POST /api/v1/devices/{id}/unprovision queues it) takes it back to PRE:
+# amtsim reports PRE over MEI, 16993 no longer answers (the escrowed admin
+# password cannot be used), the site database says "not provisioned" and
+# keeps the escrowed password; device 2 is untouched.
+set -u
+B=${AMTP_BUILD:?}
+SIM=$B/src/amtsim/amtsim
+FLEET=$B/bench_oobsp_fleet
+AMTPROVD=$B/src/amtprovd/amtprovd
+T=$(mktemp -d /tmp/oobsp_unprov.XXXXXX)
+SIMPID= DPID=
+cleanup() {
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	[ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null && wait "$SIMPID" 2>/dev/null
+	if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+DOMAIN=fleet.example.test
+NET=127.28.$((RANDOM % 200 + 20))
+N=2
+mkdir -p "$T/site"
+"$FLEET" init "$T/site" $DOMAIN > /dev/null || fail "site init"
+cat > "$T/amtprovd.conf" <<CONF
+[site]
+roles = oobsp
+database = sqlite:$T/site/site.db
+master_key_file = $T/site/master.key
+log_level = info
+
+[oob]
+dns_domain = $DOMAIN
+
+[oobsp]
+workers = 4
+lease_seconds = 30
+pki_dir = $T/site
+CONF
+"$SIM" --state "$T/sim" --devices $N --address $NET.1 --pki-dns-suffix $DOMAIN \
+	--trust-root "$T/site/lab-root.sha256" --no-fsync --quiet > "$T/sim.log" 2>&1 &
+SIMPID=$!
+for i in $(seq 1 50); do grep -q ready "$T/sim.log" 2>/dev/null && break; sleep 0.1; done
+for i in $(seq 1 $N); do
+	m=unix:$T/sim/$(printf %04d $i).mei
+	"$SIM" hostcmd "$m" set-otp "OTP-unprov-test-000000-$i" > /dev/null || fail "set-otp"
+	"$SIM" hostcmd "$m" start-configuration-ex 0 > /dev/null || fail "start"
+done
+"$FLEET" enqueue "$T/site" $DOMAIN $N $NET.1 OTP-unprov-test-000000- || fail "enqueue"
+"$AMTPROVD" -c "$T/amtprovd.conf" > "$T/amtprovd.log" 2>&1 &
+DPID=$!
+wait_jobs() {
+	for i in $(seq 1 300); do
+		"$FLEET" status "$T/site" > "$T/status" 2>/dev/null && return 0
+		kill -0 $DPID 2>/dev/null || { cat "$T/amtprovd.log"; fail "amtprovd died"; }
+		sleep 0.1
+	done
+	cat "$T/status"; tail -20 "$T/amtprovd.log"; fail "jobs not done"
+}
+state() {	# amtsim's provisioning state of device $1 over MEI
+	"$SIM" hostcmd "unix:$T/sim/$(printf %04d $1).mei" get-provisioning-state --json |
+		sed -n 's/.*"state_name":"\([a-z]*\)".*/\1/p'
+}
+digest() {	# HTTP code of an authenticated Get on device $1 (000: no answer)
+	curl -s -o /dev/null -w '%{http_code}' --max-time 5 --digest -u "admin:$2" \
+		--cacert "$T/site/ca-chain.pem" --resolve pc$1.$DOMAIN:16993:$NET.$1 \
+		-H 'Content-Type: application/soap+xml;charset=UTF-8' \
+		--data-binary @"${AMTP_SRC:?}/tests/integration/oobsp_get_general.xml" \
+		https://pc$1.$DOMAIN:16993/wsman
+}
+wait_jobs
+[ "$(state 1)" = post ] || fail "device 1 not POST after provisioning: $(state 1)"
+PW1=$("$FLEET" password "$T/site" 1) || fail "no escrowed password for 1"
+PW2=$("$FLEET" password "$T/site" 2) || fail "no escrowed password for 2"
+[ "$(digest 1 "$PW1")" = 200 ] || fail "device 1 does not take its escrowed password"
+
+JOB=$("$FLEET" unprovision "$T/site" 1) || fail "enqueue unprovision"
+wait_jobs
+grep -q "^$JOB 1 done" "$T/status" || { cat "$T/status"; fail "unprovision job not done"; }
+[ "$(state 1)" = pre ] || fail "device 1 is $(state 1), not PRE"
+code=$(digest 1 "$PW1")
+[ "$code" = 000 ] || fail "device 1 still answers on 16993 ($code)"
+[ "$("$FLEET" devstatus "$T/site" 1)" = "not provisioned" ] || fail "device 1 status"
+# the escrow is kept for audit
+[ "$("$FLEET" password "$T/site" 1)" = "$PW1" ] || fail "escrowed password of device 1 gone"
+# device 2 untouched
+[ "$(state 2)" = post ] || fail "device 2 is $(state 2)"
+[ "$(digest 2 "$PW2")" = 200 ] || fail "device 2 does not take its escrowed password"
+[ "$("$FLEET" devstatus "$T/site" 2)" = provisioned ] || fail "device 2 status"
+grep -qF -- "$PW1" "$T/amtprovd.log" && fail "a password is in the log"
+kill -TERM $DPID
+wait $DPID
+st=$?
+DPID=
+[ $st -eq 0 ] || { cat "$T/amtprovd.log"; fail "amtprovd exit status $st"; }
+grep -q "stopping: 3 jobs claimed, 3 done" "$T/amtprovd.log" || { cat "$T/amtprovd.log"; fail "no stop line"; }
+echo "oobsp_unprovision: ok"
+exit 0
