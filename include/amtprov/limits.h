@@ -243,9 +243,17 @@
 #define AMTP_SIM_NET_CERTS_MAX		16
 #define AMTP_SIM_NET_KEYS_MAX		8
 #define AMTP_SIM_NET_WIFI_MAX		16
-/* RSA keys generated ahead for GenerateKeyPair (fleet-wide pool). */
+/* RSA keys generated ahead for GenerateKeyPair (fleet-wide pool; about
+ * 2 KiB each, so the maximum holds a 10,000-device run in ~20 MiB).  The
+ * pool is refilled only after the network side has been idle for
+ * AMTP_SIM_NET_KEYPOOL_IDLE_MS, so that key generation stays out of a
+ * provisioning burst. */
 #define AMTP_SIM_NET_KEYPOOL_DEFAULT	2
-#define AMTP_SIM_NET_KEYPOOL_MAX	64
+#define AMTP_SIM_NET_KEYPOOL_MAX	10000
+#define AMTP_SIM_NET_KEYPOOL_IDLE_MS	250
+/* amtsim --show without --secrets: how deep the sections are searched for
+ * secrets to redact (anything deeper is redacted whole). */
+#define AMTP_SIM_SHOW_DEPTH_MAX		16
 
 /* Site server HTTPS API (role site).  Request bodies: an authenticated
  * agent or admin may send up to AMTP_SITE_BODY_MAX (a state message with

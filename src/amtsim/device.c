@@ -367,6 +367,7 @@ amtsim_device_create(const struct amtsim_device_spec *spec,
 	d->mac_wireless[5] = 0x01;
 	d->ipv4 = spec->ipv4;
 	d->wireless = spec->wireless;
+	d->otp_mismatch = spec->otp_mismatch != 0;
 	memcpy(d->realm, "Digest:", 7);
 	if ((r = random_text(d->realm + 7, 32, 1)) != 0)
 		goto out;
@@ -451,6 +452,52 @@ static json_t *
 secret_json(const char *s, int with_secrets)
 {
 	return json_string(with_secrets ? s : REDACTED);
+}
+
+/*
+ * Members of the sections that hold secrets, as the network side stores
+ * them (src/amtsim/net/): private keys (PEM), Digest HA1s of the admin and
+ * user accounts, and the write-only properties (Kerberos, Wi-Fi PSK,
+ * 802.1X password).
+ */
+static const char *const section_secrets[] = {
+	"key", "ha1", "MasterKey", "Passphrase", "Salt", "PSKPassPhrase",
+	"Password",
+};
+
+/* Replaces every secret member below v (objects and arrays, at most
+ * AMTP_SIM_SHOW_DEPTH_MAX levels; deeper ones are dropped whole). */
+static void
+redact_sections(json_t *v, unsigned depth)
+{
+	const char *key;
+	json_t *e;
+	size_t i, k;
+	void *tmp;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e) {
+			if (depth >= AMTP_SIM_SHOW_DEPTH_MAX)
+				(void)json_array_set_new(v, i,
+				    json_string(REDACTED));
+			else
+				redact_sections(e, depth + 1);
+		}
+		return;
+	}
+	if (!json_is_object(v))
+		return;
+	json_object_foreach_safe(v, tmp, key, e) {
+		for (k = 0; k < sizeof(section_secrets) /
+		    sizeof(section_secrets[0]); k++)
+			if (strcmp(key, section_secrets[k]) == 0)
+				break;
+		if (k < sizeof(section_secrets) / sizeof(section_secrets[0]) ||
+		    depth >= AMTP_SIM_SHOW_DEPTH_MAX)
+			(void)json_object_set_new(v, key, json_string(REDACTED));
+		else
+			redact_sections(e, depth + 1);
+	}
 }
 
 json_t *
@@ -543,6 +590,10 @@ amtsim_device_to_json(const struct amtsim_device *d, int with_secrets)
 	bad |= json_object_set_new(o, "features", feat);
 	bad |= json_object_set_new(o, "flash_writes",
 	    json_integer((json_int_t)d->flash_writes));
+	/* Only a device with a fault knob set has "faults". */
+	if (d->otp_mismatch)
+		bad |= json_object_set_new(o, "faults",
+		    json_pack("{s:b}", "otp_mismatch", 1));
 
 	secs = d->unknown_sections != NULL ?
 	    json_deep_copy(d->unknown_sections) : json_object();
@@ -553,6 +604,8 @@ amtsim_device_to_json(const struct amtsim_device *d, int with_secrets)
 		bad |= json_object_set_new(secs, sections[i]->name,
 		    sections[i]->save(d, d->sections[i]));
 	}
+	if (!with_secrets && secs != NULL)
+		redact_sections(secs, 0);
 	if (bad) {
 		json_decref(o);
 		return NULL;
@@ -717,7 +770,7 @@ static int
 from_json(struct amtsim_device *d, const json_t *o, unsigned index,
     char *err, size_t errlen)
 {
-	json_t *id, *dns, *prov, *acct, *feat, *hashes, *secs, *v;
+	json_t *id, *dns, *prov, *acct, *feat, *hashes, *secs, *v, *faults;
 	char text[128];
 	const char *key;
 	long long x;
@@ -869,6 +922,12 @@ from_json(struct amtsim_device *d, const json_t *o, unsigned index,
 	    errlen)) != 0)
 		return r;
 	d->flash_writes = (uint64_t)x;
+	if ((faults = json_object_get(o, "faults")) != NULL) {
+		if ((r = get_obj(o, "faults", &faults, err, errlen)) != 0 ||
+		    (r = get_bool(faults, "otp_mismatch", &d->otp_mismatch,
+		    err, errlen)) != 0)
+			return r;
+	}
 
 	if ((r = get_obj(o, "sections", &secs, err, errlen)) != 0)
 		return r;

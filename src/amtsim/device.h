@@ -104,6 +104,10 @@ struct amtsim_device {
 	char		 realm[AMTSIM_REALM_LEN + 1];
 	char		 dhcp_dns_suffix[AMTP_AMTHI_FQDN_MAX + 1];
 	struct amtsim_caps caps;
+	/* Fault knob for tests and demos (flash "faults"; a real device
+	 * never does this): the network side reports an OTP other than the
+	 * one the host set (docs/amtsim.md). */
+	int		 otp_mismatch;
 
 	/* Settings the host may change. */
 	char		 pki_dns_suffix[AMTP_AMTHI_FQDN_MAX + 1];
@@ -194,6 +198,7 @@ struct amtsim_device_spec {
 	const char	*mebx_password;		/* "admin" when NULL */
 	const struct amtsim_hash *extra_hashes;	/* custom trusted roots */
 	size_t		 nextra;
+	int		 otp_mismatch;		/* fault knob, see above */
 };
 
 /*

@@ -139,6 +139,7 @@ amtsim_fleet_desc_override(struct amtsim_fleet_desc *desc, unsigned index)
 	memset(n, 0, sizeof(*n));
 	n->index = index;
 	n->untrusted = -1;
+	n->otp_mismatch = -1;
 	n->wireless = -1;
 	return n;
 }
@@ -441,6 +442,9 @@ amtsim_fleet_desc_parse(const void *text, size_t len, const char *path,
 				if ((x = json_object_get(e, "untrusted")) !=
 				    NULL)
 					ov->untrusted = json_is_true(x);
+				if ((x = json_object_get(e, "otp_mismatch")) !=
+				    NULL)
+					ov->otp_mismatch = json_is_true(x);
 				if ((x = json_object_get(e, "wireless")) !=
 				    NULL)
 					ov->wireless = json_is_true(x);
@@ -584,6 +588,7 @@ amtsim_fleet_create(const char *dir, const struct amtsim_fleet_desc *desc,
 				spec.wireless = ov->wireless;
 			if (ov->untrusted == 1)
 				spec.nextra = 0;
+			spec.otp_mismatch = ov->otp_mismatch == 1;
 			if (ov->mebx_password != NULL)
 				spec.mebx_password = ov->mebx_password;
 			if (ov->dns_suffix != NULL) {

@@ -23,6 +23,7 @@
 struct amtsim_override {
 	unsigned	 index;
 	int		 untrusted;	/* 1: no custom trusted roots */
+	int		 otp_mismatch;	/* 1: fault knob, reports a wrong OTP */
 	int		 wireless;
 	char		*amt_version;
 	char		*mebx_password;

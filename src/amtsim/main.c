@@ -44,7 +44,8 @@ usage(void)
 	    "              [--amt-versions V1,V2,...] [--dns-suffix S]\n"
 	    "              [--pki-dns-suffix S] [--trust-root FILE]...\n"
 	    "              [--mebx-password P] [--wireless-every N]\n"
-	    "              [--untrusted I1,I2,...] [--fleet FILE.json]\n"
+	    "              [--untrusted I1,I2,...] [--otp-mismatch I1,I2,...]\n"
+	    "              [--fleet FILE.json]\n"
 	    "              [--create-only] [--no-fsync]\n"
 	    "              [--provisioning-period SECONDS] [--quiet] [-v]\n"
 	    "              [--no-network] [--faults SPEC] [--keypool N]\n"
@@ -527,7 +528,8 @@ raise_nofile(unsigned need)
 }
 
 static int
-parse_list_indexes(struct amtsim_fleet_desc *desc, const char *list)
+parse_list_indexes(struct amtsim_fleet_desc *desc, const char *list,
+    int otp_mismatch)
 {
 	char *copy, *p, *next;
 	struct amtsim_override *ov;
@@ -548,7 +550,10 @@ parse_list_indexes(struct amtsim_fleet_desc *desc, const char *list)
 			r = AMTP_E_NOMEM;
 			break;
 		}
-		ov->untrusted = 1;
+		if (otp_mismatch)
+			ov->otp_mismatch = 1;
+		else
+			ov->untrusted = 1;
 	}
 	free(copy);
 	return r;
@@ -587,6 +592,7 @@ main(int argc, char **argv)
 		{ "mebx-password", required_argument, NULL, 'm' },
 		{ "wireless-every", required_argument, NULL, 'w' },
 		{ "untrusted", required_argument, NULL, 'u' },
+		{ "otp-mismatch", required_argument, NULL, 'O' },
 		{ "fleet", required_argument, NULL, 'f' },
 		{ "create-only", no_argument, NULL, 'c' },
 		{ "no-fsync", no_argument, NULL, 'F' },
@@ -712,8 +718,16 @@ main(int argc, char **argv)
 			creating = 1;
 			break;
 		case 'u':
-			if (parse_list_indexes(&desc, optarg) != 0) {
+			if (parse_list_indexes(&desc, optarg, 0) != 0) {
 				fprintf(stderr, "amtsim: --untrusted: want "
+				    "device numbers, comma-separated\n");
+				goto out;
+			}
+			creating = 1;
+			break;
+		case 'O':
+			if (parse_list_indexes(&desc, optarg, 1) != 0) {
+				fprintf(stderr, "amtsim: --otp-mismatch: want "
 				    "device numbers, comma-separated\n");
 				goto out;
 			}
@@ -847,6 +861,8 @@ main(int argc, char **argv)
 					fatalx("out of memory");
 				if (b->untrusted < 0)
 					b->untrusted = a->untrusted;
+				if (b->otp_mismatch < 0)
+					b->otp_mismatch = a->otp_mismatch;
 				b->wireless = a->wireless;
 				b->amt_version = a->amt_version;
 				b->mebx_password = a->mebx_password;

@@ -201,20 +201,31 @@ g_prov_state(struct simnet_ctx *x, const json_t *i)
 }
 
 /* Readable in IN state only (spec 4.4). */
+/*
+ * The OTP the host set, base64.  With the fault knob otp_mismatch
+ * (docs/amtsim.md; a real device never does this) the device reports the
+ * OTP with its last character changed, so that a service point's OTP check
+ * fails deterministically; the flash keeps the OTP the host set.
+ */
 static const char *
 g_otp(struct simnet_ctx *x, const json_t *i)
 {
 	struct amtp_buf *b;
 	const char *s = NULL;
+	char otp[AMTP_OTP_MAX + 1];
+	size_t n = x->d->otp_len;
 
 	(void)i;
-	if (x->d->state != AMTSIM_IN || x->d->otp_len == 0)
+	if (x->d->state != AMTSIM_IN || n == 0 || n > AMTP_OTP_MAX)
 		return NULL;
-	if ((b = amtp_buf_new(2 * AMTP_OTP_MAX + 8)) == NULL)
-		return NULL;
-	if (amtp_b64_encode(b, x->d->otp, x->d->otp_len) == 0)
+	memcpy(otp, x->d->otp, n);
+	if (x->d->otp_mismatch)
+		otp[n - 1] = otp[n - 1] == 'x' ? 'y' : 'x';
+	if ((b = amtp_buf_new(2 * AMTP_OTP_MAX + 8)) != NULL &&
+	    amtp_b64_encode(b, otp, n) == 0)
 		s = simnet_strdup(x->a, amtp_buf_str(b));
 	amtp_buf_free(b);
+	explicit_bzero(otp, sizeof(otp));
 	return s;
 }
 

@@ -459,6 +459,12 @@ amtsim_net_start(struct amtsim_loop *loop, struct amtsim_fleet *fleet,
 		cap = AMTP_DIGEST_NONCE_TABLE_MAX;
 	if ((r = amtp_digest_nonces_new(cap, 0, NULL, &net->nonces)) != 0)
 		goto fail;
+	r = AMTP_E_NOMEM;
+	if (net->opts.keypool > AMTP_SIM_NET_KEYPOOL_MAX)
+		net->opts.keypool = AMTP_SIM_NET_KEYPOOL_MAX;
+	if (net->opts.keypool > 0 && (net->pool = calloc(net->opts.keypool,
+	    sizeof(*net->pool))) == NULL)
+		goto fail;
 	if ((r = simnet_tls_self_key(net)) != 0) {
 		(void)snprintf(err, errlen, "network side: TLS key: %s",
 		    amtp_strerror(r));
@@ -516,6 +522,7 @@ amtsim_net_free(struct amtsim_net *net)
 	amtsim_timer_free(net->pool_timer);
 	for (k = 0; k < net->npool; k++)
 		EVP_PKEY_free(net->pool[k]);
+	free(net->pool);
 	if (net->self_gkey != NULL)
 		gnutls_privkey_deinit(net->self_gkey);
 	EVP_PKEY_free(net->self_key);

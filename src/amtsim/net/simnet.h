@@ -101,8 +101,9 @@ struct amtsim_net {
 	struct amtp_digest_nonces	*nonces;
 	EVP_PKEY			*self_key;	/* fleet-wide */
 	gnutls_privkey_t		 self_gkey;
-	EVP_PKEY			*pool[AMTP_SIM_NET_KEYPOOL_MAX];
+	EVP_PKEY			**pool;		/* opts.keypool */
 	size_t				 npool;
+	uint64_t			 busy_ms;	/* last request */
 	struct amtsim_timer		*pool_timer;
 	struct amtsim_timer		*sweep_timer;
 	struct simnet_conn		*preauth;	/* list */

@@ -39,6 +39,8 @@
 #include "loop.h"
 #include "simnet.h"
 
+static int rsa_generate(EVP_PKEY **);
+
 #define SELF_KEY_FILE	"simnet-tls.key"
 #define SELF_DAYS	(20 * 365)
 
@@ -141,8 +143,7 @@ simnet_tls_self_key(struct amtsim_net *net)
 			log_warnx("%s: unreadable key, making a new one", path);
 	}
 	if (net->self_key == NULL) {
-		if ((r = amtp_pki_rsa_generate(AMTP_RSA_AMT_BITS,
-		    &net->self_key)) != 0)
+		if ((r = rsa_generate(&net->self_key)) != 0)
 			goto out;
 		if (path[0] != '\0') {
 			if ((r = pem_of_key(net->self_key, &pem, &len)) != 0)
@@ -577,6 +578,51 @@ simnet_tls_session_start(struct simnet_conn *c, gnutls_session_t s)
 
 /* ---- key pool ---- */
 
+/*
+ * A new RSA-2048 key (e = 65537) for GenerateKeyPair.  Made with GnuTLS
+ * (Nettle/GMP) and handed over as an OpenSSL key through its PKCS#1 DER:
+ * OpenSSL 3's own 2048-bit generation (SP 800-56B, constant-time GCDs)
+ * costs about five times as much CPU, and key generation was most of the
+ * simulator's CPU per provisioned device.  Returns 0 or AMTP_E_*.
+ */
+static int
+rsa_generate(EVP_PKEY **out)
+{
+	gnutls_x509_privkey_t gk = NULL;
+	gnutls_datum_t der = { NULL, 0 };
+	const unsigned char *p;
+	EVP_PKEY *k = NULL;
+	int r = AMTP_E_CRYPTO;
+
+	*out = NULL;
+	if (gnutls_x509_privkey_init(&gk) < 0) {
+		gk = NULL;
+		goto out;
+	}
+	if (gnutls_x509_privkey_generate(gk, GNUTLS_PK_RSA, AMTP_RSA_AMT_BITS,
+	    0) < 0 || gnutls_x509_privkey_export2(gk, GNUTLS_X509_FMT_DER,
+	    &der) < 0)
+		goto out;
+	p = der.data;
+	if ((k = d2i_PrivateKey(EVP_PKEY_RSA, NULL, &p, (long)der.size)) ==
+	    NULL || EVP_PKEY_get_bits(k) != AMTP_RSA_AMT_BITS) {
+		ERR_clear_error();
+		goto out;
+	}
+	*out = k;
+	k = NULL;
+	r = 0;
+ out:
+	EVP_PKEY_free(k);
+	if (der.data != NULL) {
+		explicit_bzero(der.data, der.size);
+		gnutls_free(der.data);
+	}
+	if (gk != NULL)
+		gnutls_x509_privkey_deinit(gk);
+	return r;
+}
+
 int
 simnet_key_take(struct amtsim_net *net, EVP_PKEY **out)
 {
@@ -584,27 +630,44 @@ simnet_key_take(struct amtsim_net *net, EVP_PKEY **out)
 	if (net != NULL && net->npool > 0) {
 		*out = net->pool[--net->npool];
 		if (net->pool_timer != NULL)
-			amtsim_timer_arm(net->pool_timer, 100);
+			amtsim_timer_arm(net->pool_timer,
+			    AMTP_SIM_NET_KEYPOOL_IDLE_MS);
 		return 0;
 	}
-	return amtp_pki_rsa_generate(AMTP_RSA_AMT_BITS, out);
+	return rsa_generate(out);
 }
 
+/*
+ * Adds keys to the pool: all that are missing (all != 0), or one, and then
+ * only when no request came in for AMTP_SIM_NET_KEYPOOL_IDLE_MS (the timer
+ * is re-armed until the pool is full).  A refill during a provisioning
+ * burst would spend the CPU the burst needs: the pool is meant to be made
+ * ahead, as a real device's own CPU makes its keys.
+ */
 void
 simnet_keypool_fill(struct amtsim_net *net, int all)
 {
 	EVP_PKEY *k;
-	size_t want = net->opts.keypool;
+	uint64_t now, idle_at;
 
-	if (want > AMTP_SIM_NET_KEYPOOL_MAX)
-		want = AMTP_SIM_NET_KEYPOOL_MAX;
-	while (net->npool < want) {
-		if (amtp_pki_rsa_generate(AMTP_RSA_AMT_BITS, &k) != 0)
+	while (net->pool != NULL && net->npool < net->opts.keypool) {
+		if (!all) {
+			now = simnet_now_ms();
+			idle_at = net->busy_ms + AMTP_SIM_NET_KEYPOOL_IDLE_MS;
+			if (net->busy_ms != 0 && now < idle_at) {
+				if (net->pool_timer != NULL)
+					amtsim_timer_arm(net->pool_timer,
+					    idle_at - now);
+				return;
+			}
+		}
+		if (rsa_generate(&k) != 0)
 			return;
 		net->pool[net->npool++] = k;
 		if (!all) {
-			if (net->npool < want && net->pool_timer != NULL)
-				amtsim_timer_arm(net->pool_timer, 50);
+			if (net->npool < net->opts.keypool &&
+			    net->pool_timer != NULL)
+				amtsim_timer_arm(net->pool_timer, 1);
 			return;
 		}
 	}

@@ -271,6 +271,18 @@ test_flash_roundtrip(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
 	    a, "provisioning"), "mebx_password")), "(redacted)");
 	json_decref(a);
+	/* no fault knob: no "faults" in flash */
+	a = amtsim_device_to_json(d, 1);
+	assert_null(json_object_get(a, "faults"));
+	json_decref(a);
+	assert_int_equal(e->otp_mismatch, 0);
+	amtsim_device_free(e);
+	/* the otp_mismatch fault knob survives a save and a load */
+	d->otp_mismatch = 1;
+	assert_int_equal(amtsim_device_save(d), 0);
+	e = reload(f, 7);
+	assert_int_equal(e->otp_mismatch, 1);
+	assert_string_equal(e->otp, "Abcdefgh12345678");
 	amtsim_device_free(d);
 	amtsim_device_free(e);
 }
@@ -595,6 +607,40 @@ test_sections(void **state)
 	o = amtsim_device_to_json(e, 1);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(
 	    json_object_get(o, "sections"), "wifi"), "ssid")), "lab");
+	json_decref(o);
+	/* secrets in sections (as the network side stores them) are shown
+	 * only with secrets; the rest as stored */
+	assert_int_equal(amtsim_device_flash_path(f->dir, 2, path,
+	    sizeof(path)), 0);
+	o = amtsim_device_to_json(e, 1);
+	json_object_set_new(json_object_get(o, "sections"), "wifi",
+	    json_pack("{s:s, s:{s:s, s:s}, s:[{s:i, s:s, s:s}], s:[{s:s}]}",
+	    "ssid", "lab", "admin", "user", "admin", "ha1",
+	    "8d5c7bdcab0a4ca5a4df2ef8a7a9d91f", "keys", "handle", 1, "key",
+	    "-----BEGIN PRIVATE KEY-----", "pub", "MIIB", "profiles",
+	    "PSKPassPhrase", "wifi-secret"));
+	text = json_dumps(o, 0);
+	write_file(path, text, strlen(text));
+	free(text);
+	json_decref(o);
+	amtsim_device_free(e);
+	e = reload(f, 2);
+	o = amtsim_device_to_json(e, 0);
+	text = json_dumps(o, 0);
+	assert_null(strstr(text, "8d5c7bdc"));
+	assert_null(strstr(text, "BEGIN PRIVATE KEY"));
+	assert_null(strstr(text, "wifi-secret"));
+	assert_non_null(strstr(text, "\"ha1\": \"(redacted)\""));
+	assert_non_null(strstr(text, "\"pub\": \"MIIB\""));
+	assert_non_null(strstr(text, "\"ssid\": \"lab\""));
+	free(text);
+	json_decref(o);
+	o = amtsim_device_to_json(e, 1);
+	text = json_dumps(o, 0);
+	assert_non_null(strstr(text, "8d5c7bdcab0a4ca5a4df2ef8a7a9d91f"));
+	assert_non_null(strstr(text, "BEGIN PRIVATE KEY"));
+	assert_non_null(strstr(text, "wifi-secret"));
+	free(text);
 	json_decref(o);
 	/* unprovision resets it */
 	assert_int_equal(amtsim_device_event(e, AMTSIM_EV_START_CONFIG, 0), 0);

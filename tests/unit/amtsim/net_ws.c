@@ -746,6 +746,22 @@ test_setup_service(void **state)
 	    "T3RwLVRlc3QtMDEyMzQ1Ng==");
 	assert_string_equal(text(r, "TrustedDNSSuffix"), "corp.example");
 	amtp_wsman_response_free(r);
+	/* The otp_mismatch fault knob: another OTP over the network (last
+	 * character changed: "...345x", and "...345y" for one ending in x),
+	 * the one the host set kept. */
+	f->d->otp_mismatch = 1;
+	r = get(f, AMT "AMT_SetupAndConfigurationService", NULL);
+	assert_string_equal(text(r, "ProvisioningServerOTP"),
+	    "T3RwLVRlc3QtMDEyMzQ1eA==");
+	amtp_wsman_response_free(r);
+	assert_memory_equal(f->d->otp, "Otp-Test-0123456", 16);
+	f->d->otp[15] = 'x';
+	r = get(f, AMT "AMT_SetupAndConfigurationService", NULL);
+	assert_string_equal(text(r, "ProvisioningServerOTP"),
+	    "T3RwLVRlc3QtMDEyMzQ1eQ==");
+	amtp_wsman_response_free(r);
+	f->d->otp[15] = '6';
+	f->d->otp_mismatch = 0;
 	/* CommitChanges needs an admin password first. */
 	assert_int_equal(inv_rv(f, "AMT_SetupAndConfigurationService",
 	    "CommitChanges", NULL), 2057);
