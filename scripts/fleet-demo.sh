@@ -13,12 +13,11 @@
 #    planted failures:
 #      - device 12 (or the last) does not trust the lab root: the service
 #        point's TLS session is refused;
-#      - device 7 (or the one before the last) gets a wrong OTP: after its
-#        agent has reported the OTP's hash, another OTP is set in its
-#        firmware (as another tool would), so the service point's identity
-#        check must refuse it.  Its simulated network answers slowly
-#        (1.5 s a request), so that the OTP is replaced before the service
-#        point reads it, on any machine;
+#      - device 7 (or the one before the last) reports a wrong OTP: its
+#        agent sets and reports the OTP as usual, but the simulated
+#        firmware reports another one over the network (amtsim
+#        --otp-mismatch, a fault knob), so the service point's identity
+#        check must refuse it before writing anything to the device;
 # 4. one `amtprov-agent` per device, P at a time (default 8);
 # 5. `amtprov watch` shows the progress until every job has ended (or the
 #    timeout), then the summary, with the two failures and their reasons;
@@ -78,6 +77,8 @@ missing() {
 [ -x "$AGENT" ] || missing "amtprov-agent (the client agent) in $BUILD"
 "$AMTSIM" --help 2>&1 | grep -q -- '--faults' ||
 	missing "the simulator's network side (amtsim --faults; devices would not answer on 16992/16993)"
+"$AMTSIM" --help 2>&1 | grep -q -- '--otp-mismatch' ||
+	missing "the simulator's wrong-OTP fault knob (amtsim --otp-mismatch)"
 
 # --- the temporary site ---
 T=$(mktemp -d /tmp/amtprov-demo.XXXXXX) || exit 1
@@ -198,7 +199,7 @@ say "      $(name $UNTRUSTED) does not trust the lab root, $(name $WRONGOTP) wil
 "$AMTSIM" --state "$SIM" --devices "$N" --address "$ADDR" \
 	--amt-versions 11.8.50,12.0.45,15.0.23,16.1.25 --dns-suffix "$DOMAIN" \
 	--trust-root "$SITE/lab-root.sha256" --wireless-every 3 \
-	--untrusted "$UNTRUSTED" --faults "latency=${AMTP_DEMO_LATENCY:-1500},device=$WRONGOTP" \
+	--untrusted "$UNTRUSTED" --otp-mismatch "$WRONGOTP" \
 	--quiet > "$T/amtsim.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 1200); do
@@ -232,14 +233,9 @@ run_agent() {
 		break
 	done
 	echo "$i $rc $first" >> "$T/agents/exit"
-	if [ "$i" = "$WRONGOTP" ]; then
-		# another OTP in the firmware than the one the agent reported
-		"$AMTSIM" hostcmd "unix:$SIM/$n.mei" set-otp "planted-$RANDOM-$RANDOM-OTP" \
-			> "$T/agents/$n.plant" 2>&1
-	fi
 }
 export -f run_agent
-export AGENT AMTSIM PORT SITE SIM T WRONGOTP
+export AGENT AMTSIM PORT SITE SIM T
 
 say "== 4. amtprov-agent on each device ($PAR at a time), and the live view:"
 if [ -n "$STATS" ]; then
@@ -314,8 +310,23 @@ check_planted() {	# NAME STEP PATTERN WHY
 check_planted "$(name "$WRONGOTP")" otp-check "OTP mismatch" "wrong OTP"
 check_planted "$(name "$UNTRUSTED")" connect "refused the provisioning TLS session" \
 	"firmware does not trust the lab root"
-if grep -q "SUCCESS" "$T/agents/$(printf '%04d' "$WRONGOTP").plant" 2>/dev/null; then :; else
-	echo "   note: the wrong OTP could not be planted: $(tail -1 "$T/agents/$(printf '%04d' "$WRONGOTP").plant" 2>/dev/null)"
+# nothing was written to the wrong-OTP device: still in setup, no admin
+# account, no certificate, no key pair
+wshow=$("$AMTSIM" --state "$SIM" --show "$WRONGOTP" --json 2>&1)
+if ! command -v python3 > /dev/null; then
+	echo "   note: python3 missing: not checked that nothing was written to $(name "$WRONGOTP")"
+elif python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+net = d.get("sections", {}).get("net", {})
+written = [k for k in ("admin", "certs", "keys", "users", "tlsctx") if net.get(k)]
+sys.exit(1 if d["provisioning"]["state"] != "in" or written else 0)
+' <<< "$wshow" 2>/dev/null; then
+	echo "   ok: nothing was written to $(name "$WRONGOTP") (still in setup, no account, certificate or key)"
+else
+	echo "   FAILED: $(name "$WRONGOTP") was changed by the service point:"
+	echo "$wshow" | head -c 600
+	status=1
 fi
 secs=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.1f", b - a }')
 if [ -n "$STATS" ]; then
