@@ -30,7 +30,7 @@ struct site_wgroup {
 	struct amtp_store *st;
 	int		 open;		/* a batch is open on st */
 	int		 committing;	/* its commit is under way */
-	unsigned	 entering;	/* threads that have yet to add a unit */
+	unsigned	 entering;	/* threads yet to add a unit */
 	struct wg_member *members;	/* of the open batch */
 	uint64_t	 commits;
 	uint64_t	 units;

@@ -151,7 +151,8 @@ amtp_store_batch_set_facts(struct amtp_store *st, int64_t id,
 		    memchr(h->hex, '\0', sizeof(h->hex)) == NULL ||
 		    !batch_hash_hex(h->hex))
 			return AMTP_E_INVAL;
-		if ((r = store_check_text(h->name, AMTP_STORE_NAME_MAX, 0)) != 0)
+		if ((r = store_check_text(h->name, AMTP_STORE_NAME_MAX,
+		    0)) != 0)
 			return r;
 	}
 	if ((r = store_q(st, "device facts", SQL_B_DEV_LOCK, PARAMS(INT(id)),

@@ -1,6 +1,6 @@
 /* Unit tests for src/amtprovd/site/wgroup.c (group commit) and
  * src/amtprovd/store/store_batch.c, on a real SQLite file
- * (synchronous=FULL, WAL). */
+ * (synchronous=FULL, WAL) and, with AMTP_TEST_PG set, on PostgreSQL. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -24,7 +24,7 @@
 
 static struct amtp_master_key *g_key;
 static char g_dir[64];
-static char g_uri[128];
+static char g_uri[512];
 
 static int
 setup(void **state)
@@ -68,7 +68,7 @@ uuid_of(unsigned n, char *dst, size_t dstsz)
 struct unit_arg {
 	unsigned	n;
 	int		fail;		/* write, then fail */
-	int		nested;		/* call a function with its own tx */
+	int		nested;		/* call a tx-opening function */
 	int64_t		id;
 };
 
@@ -351,6 +351,42 @@ test_batch_calls(void **state)
 	free(got);
 }
 
+/* The same on PostgreSQL (AMTP_TEST_PG), in a schema of its own that is
+ * dropped at the end (psql). */
+static char g_schema[64];
+
+static int
+setup_pg(void **state)
+{
+	const char *pg = getenv("AMTP_TEST_PG");
+	uint8_t k[32];
+
+	(void)state;
+	memset(k, 7, sizeof(k));
+	if (pg == NULL || amtp_master_key_from_bytes(k, &g_key) != 0)
+		return -1;
+	snprintf(g_schema, sizeof(g_schema), "site_wgroup_%ld",
+	    (long)getpid());
+	if ((size_t)snprintf(g_uri, sizeof(g_uri), "%s%cschema=%s", pg,
+	    strchr(pg, '?') != NULL ? '&' : '?', g_schema) >= sizeof(g_uri))
+		return -1;
+	return 0;
+}
+
+static int
+teardown_pg(void **state)
+{
+	char cmd[512];
+	int r;
+
+	(void)state;
+	amtp_master_key_free(g_key);
+	snprintf(cmd, sizeof(cmd), "psql '%s' -qc 'DROP SCHEMA IF EXISTS %s "
+	    "CASCADE' >/dev/null 2>&1", getenv("AMTP_TEST_PG"), g_schema);
+	r = system(cmd);
+	return r == 0 ? 0 : -1;
+}
+
 int
 main(void)
 {
@@ -360,6 +396,17 @@ main(void)
 		cmocka_unit_test(test_solo_with_batches),
 		cmocka_unit_test(test_nested_refused),
 	};
+	const struct CMUnitTest pg_tests[] = {
+		cmocka_unit_test(test_batch_calls),
+		cmocka_unit_test(test_group_commit),
+		cmocka_unit_test(test_solo_with_batches),
+	};
+	int fails;
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	fails = cmocka_run_group_tests_name("sqlite", tests, setup, teardown);
+	if (getenv("AMTP_TEST_PG") != NULL &&
+	    getenv("AMTP_TEST_PG")[0] != '\0')
+		fails += cmocka_run_group_tests_name("postgresql", pg_tests,
+		    setup_pg, teardown_pg);
+	return fails;
 }
