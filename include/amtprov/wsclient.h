@@ -10,7 +10,10 @@
  * request goes without credentials; a 401 carries the challenge and the same
  * body is sent again with an Authorization header; later requests reuse the
  * nonce with nc+1 (no extra 401); stale="true" re-challenges silently.
- * Connections are kept alive and reused by libcurl.
+ * Connections are kept alive and reused by libcurl.  When a kept-alive
+ * connection turns out dead and libcurl would resend the request on a new
+ * one, the resend is stopped and the request sent again by us with the next
+ * nc, so that the device never sees a nonce count twice ("replayed").
  *
  *	c = amtp_wsclient_new(&opts);
  *	d = amtp_wsclient_dev_new(c, "https://127.20.0.1:16993/wsman", &tls, ...);
@@ -49,6 +52,21 @@ struct amtp_wsclient_tls {
 	const char	*client_key;
 	const char	*ca_file;
 	int		 verify_peer;
+	/*
+	 * Added fields (zero: unused).  The client chain and key in memory
+	 * instead of files (CURLOPT_SSLCERT_BLOB / CURLOPT_SSLKEY_BLOB; copied
+	 * at dev_new, the key copy wiped when the device is freed): PEM text,
+	 * leaf first, the whole chain is sent.  A blob wins over the file.
+	 */
+	const char			*client_cert_pem;
+	const struct amtp_secret	*client_key_pem;
+	/*
+	 * Server public-key pin(s), "sha256//<base64>[;sha256//<base64>...]"
+	 * (CURLOPT_PINNEDPUBLICKEY): checked on the session itself, without
+	 * verify_peer; a key that matches none fails the request with
+	 * AMTP_E_TLS.
+	 */
+	const char			*pin;
 };
 
 int amtp_wsclient_new(const struct amtp_wsclient_opts *opts,
@@ -83,6 +101,8 @@ struct amtp_wsclient_stats {
 	unsigned long	challenges;	/* 401s with a challenge received */
 	unsigned long	stale;		/* of those, stale="true" */
 	long		connects;	/* new connections libcurl opened */
+	unsigned long	dead_resends;	/* sent again (next nc) after a
+					 * kept-alive connection died */
 };
 void amtp_wsclient_dev_stats(const struct amtp_wsclient_dev *d,
     struct amtp_wsclient_stats *st);
@@ -98,6 +118,14 @@ void amtp_wsclient_dev_stats(const struct amtp_wsclient_dev *d,
  */
 typedef void (*amtp_wsclient_cb)(void *arg, int result, long http_status,
     const char *body, size_t len);
+
+/*
+ * libcurl's error text for the device's last finished request (why a TLS
+ * session or a connection failed: "SSL certificate problem ...", "... alert
+ * bad certificate", "Connection refused"), "" when it succeeded or gave no
+ * text.  Valid in the callback and until the next submit on d.
+ */
+const char *amtp_wsclient_dev_error(const struct amtp_wsclient_dev *d);
 
 /*
  * Queues one POST of body (copied) to the device.  0, AMTP_E_BUSY (the

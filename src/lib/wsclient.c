@@ -34,7 +34,10 @@ struct amtp_wsclient_dev {
 	CURL				*easy;
 	char				*url;
 	char				*path;		/* digest uri */
-	char				*cert, *key, *ca;
+	char				*cert, *key, *ca, *pin;
+	char				*cert_pem;	/* blob: chain */
+	struct amtp_secret		*key_pem;	/* blob: key */
+	char				 errbuf[CURL_ERROR_SIZE];
 	char				*user;
 	struct amtp_secret		*pw;
 
@@ -54,6 +57,8 @@ struct amtp_wsclient_dev {
 	void				*arg;
 	int				 sent_auth;
 	int				 resends;
+	int				 prereqs;	/* requests libcurl began */
+	int				 resent_dead;	/* libcurl's resend stopped */
 	struct amtp_buf			*resp;
 	int				 too_big;
 	struct curl_slist		*hdrs;
@@ -167,6 +172,30 @@ on_header(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
+/*
+ * Called by libcurl before each request it sends on a connection.  A
+ * second call within one transfer is libcurl resending the request because
+ * the kept-alive connection died: with an Authorization header that would
+ * repeat the nonce count the device may have seen already (a "replay", a
+ * plain 401 on AMT).  Stopped here; on_done sends it again with nc+1.
+ */
+static int
+on_prereq(void *ud, char *conn_primary_ip, char *conn_local_ip,
+    int conn_primary_port, int conn_local_port)
+{
+	struct amtp_wsclient_dev *d = ud;
+
+	(void)conn_primary_ip;
+	(void)conn_local_ip;
+	(void)conn_primary_port;
+	(void)conn_local_port;
+	if (++d->prereqs > 1 && d->sent_auth) {
+		d->resent_dead = 1;
+		return CURL_PREREQFUNC_ABORT;
+	}
+	return CURL_PREREQFUNC_OK;
+}
+
 static char *
 dupnull(const char *s, int *bad)
 {
@@ -244,6 +273,11 @@ amtp_wsclient_dev_new(struct amtp_wsclient *c, const char *url,
 		d->cert = dupnull(tls->client_cert, &bad);
 		d->key = dupnull(tls->client_key, &bad);
 		d->ca = dupnull(tls->ca_file, &bad);
+		d->pin = dupnull(tls->pin, &bad);
+		d->cert_pem = dupnull(tls->client_cert_pem, &bad);
+		if (tls->client_key_pem != NULL &&
+		    amtp_secret_dup(tls->client_key_pem, &d->key_pem) != 0)
+			bad = 1;
 	}
 	if (bad)
 		goto out;
@@ -273,6 +307,10 @@ amtp_wsclient_dev_new(struct amtp_wsclient *c, const char *url,
 	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) !=
 	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HEADERDATA, d) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, d->errbuf) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PREREQDATA, d) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_USERAGENT, "amtprov/" AMTP_VERSION) !=
 	    CURLE_OK)
 		goto out;
@@ -283,12 +321,37 @@ amtp_wsclient_dev_new(struct amtp_wsclient *c, const char *url,
 		    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, v ? 2L : 0L) !=
 		    CURLE_OK)
 			goto out;
-		if (d->cert != NULL && (curl_easy_setopt(e, CURLOPT_SSLCERT,
-		    d->cert) != CURLE_OK || curl_easy_setopt(e,
+		if (d->cert_pem != NULL) {
+			struct curl_blob b;
+
+			b.data = d->cert_pem;
+			b.len = strlen(d->cert_pem);
+			b.flags = CURL_BLOB_COPY;
+			if (curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b) !=
+			    CURLE_OK || curl_easy_setopt(e,
+			    CURLOPT_SSLCERTTYPE, "PEM") != CURLE_OK)
+				goto out;
+		} else if (d->cert != NULL && (curl_easy_setopt(e,
+		    CURLOPT_SSLCERT, d->cert) != CURLE_OK || curl_easy_setopt(e,
 		    CURLOPT_SSLCERTTYPE, "PEM") != CURLE_OK))
 			goto out;
-		if (d->key != NULL && curl_easy_setopt(e, CURLOPT_SSLKEY,
-		    d->key) != CURLE_OK)
+		if (d->key_pem != NULL) {
+			struct curl_blob b;
+
+			/* NOCOPY: libcurl reads our wiped-on-free copy */
+			b.data = (void *)(uintptr_t)amtp_secret_reveal(
+			    d->key_pem);
+			b.len = amtp_secret_len(d->key_pem);
+			b.flags = CURL_BLOB_NOCOPY;
+			if (curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b) !=
+			    CURLE_OK || curl_easy_setopt(e,
+			    CURLOPT_SSLKEYTYPE, "PEM") != CURLE_OK)
+				goto out;
+		} else if (d->key != NULL && curl_easy_setopt(e,
+		    CURLOPT_SSLKEY, d->key) != CURLE_OK)
+			goto out;
+		if (d->pin != NULL && curl_easy_setopt(e,
+		    CURLOPT_PINNEDPUBLICKEY, d->pin) != CURLE_OK)
 			goto out;
 		if (d->ca != NULL && curl_easy_setopt(e, CURLOPT_CAINFO,
 		    d->ca) != CURLE_OK)
@@ -355,6 +418,9 @@ amtp_wsclient_dev_free(struct amtp_wsclient_dev *d)
 	free(d->cert);
 	free(d->key);
 	free(d->ca);
+	free(d->pin);
+	free(d->cert_pem);
+	amtp_secret_free(d->key_pem);
 	free(d->user);
 	amtp_secret_free(d->pw);
 	explicit_bzero(d, sizeof(*d));
@@ -370,6 +436,12 @@ amtp_wsclient_dev_set_credentials(struct amtp_wsclient_dev *d,
 	if (d->busy)
 		return AMTP_E_BUSY;
 	return set_creds(d, user, pw);
+}
+
+const char *
+amtp_wsclient_dev_error(const struct amtp_wsclient_dev *d)
+{
+	return d != NULL ? d->errbuf : "";
 }
 
 void
@@ -395,6 +467,9 @@ dev_send(struct amtp_wsclient_dev *d)
 		goto out;
 	h = t;
 	d->sent_auth = 0;
+	d->prereqs = 0;
+	d->resent_dead = 0;
+	d->errbuf[0] = '\0';
 	if (d->has_chal && d->pw != NULL) {
 		if (!d->have_ha1) {
 			if ((r = amtp_digest_ha1(d->user, d->chal.realm, d->pw,
@@ -518,6 +593,13 @@ map_curl(struct amtp_wsclient_dev *d, CURLcode code)
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 	case CURLE_SSL_INVALIDCERTSTATUS:
 		return AMTP_E_TLS;
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+		/* TLS 1.3: a server refuses the client certificate after
+		 * the handshake; its alert ends the first read */
+		if (strstr(d->errbuf, " alert ") != NULL)
+			return AMTP_E_TLS;
+		return AMTP_E_CLOSED;
 	default:
 		return AMTP_E_CLOSED;
 	}
@@ -534,6 +616,16 @@ on_done(struct amtp_wsclient_dev *d, CURLcode code)
 	if (curl_easy_getinfo(d->easy, CURLINFO_NUM_CONNECTS, &conns) ==
 	    CURLE_OK)
 		d->st.connects += conns;
+	if (code == CURLE_ABORTED_BY_CALLBACK && d->resent_dead &&
+	    d->resends < AMTP_WSCLIENT_AUTH_RESENDS) {
+		/* the kept-alive connection died under an authenticated
+		 * request: again, on a new connection, with the next nc */
+		d->st.dead_resends++;
+		d->resends++;
+		if (dev_send(d) != 0)
+			finish(d, AMTP_E_INTERNAL, 0);
+		return;
+	}
 	if (code != CURLE_OK) {
 		finish(d, map_curl(d, code), 0);
 		return;

@@ -21,6 +21,7 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <openssl/ec.h>
+#include <openssl/sha.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -53,6 +54,9 @@ struct srv {
 	int				 delay_ms;
 	size_t				 reply_pad;	/* extra reply bytes */
 	int				 close_on_401;	/* as MeshCentral's peer */
+	int				 drop_next_ok;	/* verified: close, no reply */
+	int				 plain_replay;	/* replay: 401 stale=false (AMT) */
+	int				 replays;	/* replayed nc seen */
 	int				 bare_401;	/* 401 without a challenge */
 };
 
@@ -192,8 +196,21 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		s->force_stale = 0;
 		r = AMTP_E_STALE;
 	}
+	if (r == AMTP_E_REPLAY)
+		s->replays++;
+	if (r == AMTP_E_REPLAY && s->plain_replay) {
+		ret = challenge(s, c, 0);
+		goto out;
+	}
 	if (r == AMTP_E_STALE || r == AMTP_E_REPLAY) {
 		ret = challenge(s, c, 1);
+		goto out;
+	}
+	if (r == 0 && s->drop_next_ok) {
+		/* processed (its nc recorded), then the connection dies
+		 * before the reply */
+		s->drop_next_ok = 0;
+		ret = MHD_NO;
 		goto out;
 	}
 	if (r != 0) {
@@ -703,6 +720,185 @@ test_tls_client_chain(void **state)
 	amtp_secret_free(pw);
 }
 
+/*
+ * A kept-alive connection dies after the device processed an authenticated
+ * request (its nc recorded) and before the reply: the request goes again on
+ * a new connection with the next nc, never with the same one (the device
+ * would answer "replayed", a plain 401 on AMT).
+ */
+static void
+test_dead_connection_next_nc(void **state)
+{
+	struct srv s;
+	struct amtp_wsclient *c;
+	struct amtp_wsclient_dev *d;
+	struct amtp_wsclient_stats st;
+	struct amtp_secret *pw = secret(PASS);
+	char url[128];
+	long status;
+	int i;
+
+	(void)state;
+	srv_start(&s, NULL, NULL);
+	s.plain_replay = 1;
+	url_of(&s, "http", url, sizeof(url));
+	assert_int_equal(amtp_wsclient_new(NULL, &c), 0);
+	assert_int_equal(amtp_wsclient_dev_new(c, url, NULL, "admin", pw, &d), 0);
+	assert_int_equal(amtp_wsclient_call(d, "<a/>", 4, NULL, &status), 0);
+	assert_int_equal(s.connections, 1);
+	for (i = 0; i < 3; i++) {
+		s.drop_next_ok = 1;
+		assert_int_equal(amtp_wsclient_call(d, "<b/>", 4, NULL,
+		    &status), 0);
+		assert_int_equal(status, 200);
+		assert_int_equal(s.replays, 0);
+		/* libcurl's own new connection (the resend stopped before
+		 * a byte is sent), then ours */
+		assert_int_equal(s.connections, 1 + 2 * (i + 1));
+	}
+	amtp_wsclient_dev_stats(d, &st);
+	assert_int_equal(st.dead_resends, 3);
+	assert_int_equal(st.challenges, 1);	/* the nonce lives on */
+	assert_string_equal(amtp_wsclient_dev_error(d), "");
+	/* and the session goes on as before */
+	assert_int_equal(amtp_wsclient_call(d, "<c/>", 4, NULL, &status), 0);
+	amtp_wsclient_dev_free(d);
+
+	/* a connection that dies after the 401: the challenge is answered
+	 * on a new connection */
+	s.close_on_401 = 1;
+	assert_int_equal(amtp_wsclient_dev_new(c, url, NULL, "admin", pw, &d), 0);
+	assert_int_equal(amtp_wsclient_call(d, "<a/>", 4, NULL, &status), 0);
+	assert_int_equal(s.replays, 0);
+	amtp_wsclient_dev_free(d);
+
+	/* nothing listens: the error text says why */
+	srv_stop(&s);
+	assert_int_equal(amtp_wsclient_dev_new(c, url, NULL, "admin", pw, &d), 0);
+	assert_int_equal(amtp_wsclient_call(d, "<a/>", 4, NULL, &status),
+	    AMTP_E_CLOSED);
+	assert_non_null(strstr(amtp_wsclient_dev_error(d), "onnect"));
+	amtp_wsclient_dev_free(d);
+	amtp_wsclient_free(c);
+	amtp_secret_free(pw);
+}
+
+/* "sha256//<base64 of SHA-256(SubjectPublicKeyInfo DER)>" */
+static void
+pin_of(EVP_PKEY *k, char *dst, size_t len)
+{
+	unsigned char *der = NULL, md[SHA256_DIGEST_LENGTH];
+	unsigned char b64[64];
+	int n;
+
+	n = i2d_PUBKEY(k, &der);
+	assert_true(n > 0);
+	SHA256(der, (size_t)n, md);
+	OPENSSL_free(der);
+	assert_int_equal(EVP_EncodeBlock(b64, md, sizeof(md)), 44);
+	snprintf(dst, len, "sha256//%s", b64);
+}
+
+/*
+ * The chain and key as memory blobs (no files), and a server key pin
+ * checked on the session itself: the right pin (also second in a list)
+ * talks, a wrong one is AMTP_E_TLS with libcurl's reason, no request
+ * reaches the server.
+ */
+static void
+test_tls_blobs_and_pin(void **state)
+{
+	struct srv s;
+	struct amtp_wsclient *c;
+	struct amtp_wsclient_dev *d;
+	struct amtp_wsclient_tls tls;
+	struct amtp_secret *pw = secret(PASS), *kp;
+	EVP_PKEY *rk = genkey(), *lk = genkey(), *sk = genkey(), *ok = genkey();
+	X509 *root, *leaf, *srvc;
+	char url[128], *cert_pem, *key_pem, *lpem, *rpem, *lkpem, *chain;
+	char pin[80], wrong[80], two[200];
+	long status;
+	int before;
+
+	(void)state;
+	root = mkcert(rk, "Test Root", NULL, NULL, 1);
+	leaf = mkcert(lk, "prov.example.test", root, rk, 0);
+	srvc = mkcert(sk, "amt-device", NULL, NULL, 0);
+	cert_pem = pem_str(srvc, NULL);
+	key_pem = pem_str(NULL, sk);
+	lpem = pem_str(leaf, NULL);
+	rpem = pem_str(root, NULL);
+	lkpem = pem_str(NULL, lk);
+	assert_int_equal(asprintf(&chain, "%s%s", lpem, rpem) > 0, 1);
+	assert_int_equal(amtp_secret_from_cstr(lkpem, &kp), 0);
+	pin_of(sk, pin, sizeof(pin));
+	pin_of(ok, wrong, sizeof(wrong));
+	snprintf(two, sizeof(two), "%s;%s", wrong, pin);
+	srv_start(&s, cert_pem, key_pem);
+	url_of(&s, "https", url, sizeof(url));
+	assert_int_equal(amtp_wsclient_new(NULL, &c), 0);
+
+	/* blobs: the whole chain reaches the device */
+	memset(&tls, 0, sizeof(tls));
+	tls.client_cert_pem = chain;
+	tls.client_key_pem = kp;
+	tls.pin = pin;
+	assert_int_equal(amtp_wsclient_dev_new(c, url, &tls, "admin", pw, &d), 0);
+	assert_int_equal(amtp_wsclient_call(d, "<a/>", 4, NULL, &status), 0);
+	assert_int_equal(status, 200);
+	assert_int_equal(s.peer_certs, 2);
+	assert_int_equal(s.connections, 1);
+	amtp_wsclient_dev_free(d);
+
+	/* the pin second in a list, no client certificate */
+	memset(&tls, 0, sizeof(tls));
+	tls.pin = two;
+	assert_int_equal(amtp_wsclient_dev_new(c, url, &tls, "admin", pw, &d), 0);
+	assert_int_equal(amtp_wsclient_call(d, "<a/>", 4, NULL, &status), 0);
+	amtp_wsclient_dev_free(d);
+
+	/* a wrong pin: refused before any request */
+	before = s.requests;
+	tls.pin = wrong;
+	assert_int_equal(amtp_wsclient_dev_new(c, url, &tls, "admin", pw, &d), 0);
+	assert_int_equal(amtp_wsclient_call(d, "<a/>", 4, NULL, &status),
+	    AMTP_E_TLS);
+	assert_int_equal(status, 0);
+	assert_int_equal(s.requests, before);
+	assert_true(strlen(amtp_wsclient_dev_error(d)) > 0);
+	amtp_wsclient_dev_free(d);
+
+	/* a key blob that is no key */
+	amtp_secret_free(kp);
+	assert_int_equal(amtp_secret_from_cstr("not a key", &kp), 0);
+	memset(&tls, 0, sizeof(tls));
+	tls.client_cert_pem = chain;
+	tls.client_key_pem = kp;
+	assert_int_equal(amtp_wsclient_dev_new(c, url, &tls, "admin", pw, &d), 0);
+	assert_int_equal(amtp_wsclient_call(d, "<a/>", 4, NULL, &status),
+	    AMTP_E_TLS);
+	assert_true(strlen(amtp_wsclient_dev_error(d)) > 0);
+	amtp_wsclient_dev_free(d);
+
+	amtp_wsclient_free(c);
+	srv_stop(&s);
+	free(cert_pem);
+	free(key_pem);
+	free(lpem);
+	free(rpem);
+	free(lkpem);
+	free(chain);
+	amtp_secret_free(kp);
+	X509_free(root);
+	X509_free(leaf);
+	X509_free(srvc);
+	EVP_PKEY_free(rk);
+	EVP_PKEY_free(lk);
+	EVP_PKEY_free(sk);
+	EVP_PKEY_free(ok);
+	amtp_secret_free(pw);
+}
+
 int
 main(void)
 {
@@ -713,6 +909,8 @@ main(void)
 		cmocka_unit_test(test_many_devices),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_tls_client_chain),
+		cmocka_unit_test(test_dead_connection_next_nc),
+		cmocka_unit_test(test_tls_blobs_and_pin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
