@@ -332,6 +332,13 @@ expect 200 POST /api/v1/agents/state "$TOK2" '{"amt_supported":false,"amt_detect
 expect 400 POST /api/v1/agents/state "$TOK2" "$(jq -c '.amt_detected = false' <<<"$STATE")"
 [ "$(field .field)" = amt_detected ] || fail "amt_detected false with AMT usable: $(cat "$T/out")"
 [ "$(reason_of "$DEV2")" = "detected|AMT disabled (no AMTHI client)" ] || fail "refused message changed the device"
+# a device amtprov provisioned (its admin password escrowed) that the site
+# had lost track of (detected), reported POST again: provisioned, not foreign
+printf '%s\n' 'Qw3#eR5!tY7$uI9p' | "$AMTPROVD" -c "$T/amtprovd.conf" --set-password "$DEV2" admin 2>>"$T/tool.log" \
+	|| fail "set-password for $DEV2"
+expect 200 POST /api/v1/agents/state "$TOK2" "$(jq -c '.uuid = "4c4c4544-0000-1111-8888-00000000000d" | .provisioning_state = "post" | .control_mode = "admin"' <<<"$STATE")"
+[ "$(reason_of "$DEV2")" = "provisioned|" ] && ok "POST with our escrow: provisioned" \
+	|| fail "POST of a device with escrow: $(reason_of "$DEV2")"
 
 # --- no secret in clear anywhere ---
 dumps=$(dump)

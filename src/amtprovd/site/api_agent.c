@@ -443,6 +443,29 @@ state_unit(struct amtp_store *st, void *arg)
 	return 0;
 }
 
+/*
+ * True when the site holds a current admin password for the device: AMT
+ * was provisioned by amtprov.  A POST report then means "provisioned" even
+ * when the site had lost track of the device (an agent that had reported
+ * no MEI driver, which the policy asks to check again).
+ */
+static int
+has_admin_escrow(struct amtp_store *st, int64_t dev)
+{
+	struct amtp_cred_rec *c = NULL;
+	size_t i, n = 0;
+	int found = 0;
+
+	if (amtp_store_cred_list(st, dev, &c, &n) != 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (c[i].kind == AMTP_CRED_ADMIN &&
+		    c[i].state == AMTP_CRED_CURRENT)
+			found = 1;
+	free(c);
+	return found;
+}
+
 void
 site_api_state(struct site_req *req)
 {
@@ -496,6 +519,13 @@ site_api_state(struct site_req *req)
 	}
 	ns = site_api_state_status(in, d.status, reason, sizeof(reason),
 	    &may_queue);
+	if (ns == AMTP_AMT_EXTERNALLY_PROVISIONED &&
+	    (d.status == AMTP_AMT_UNKNOWN ||
+	    d.status == AMTP_AMT_NOT_SUPPORTED ||
+	    d.status == AMTP_AMT_DETECTED) && has_admin_escrow(st, d.id)) {
+		ns = AMTP_AMT_PROVISIONED;
+		reason[0] = '\0';
+	}
 	memset(&u, 0, sizeof(u));
 	u.dev_id = d.id;
 	u.f = in->amt_supported ? f : NULL;
