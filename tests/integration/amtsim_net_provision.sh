@@ -114,6 +114,14 @@ sed 's#<h:AcceptNonSecureConnections>false#<h:AcceptNonSecureConnections>true#' 
     [ "$(rv)" = 0 ] || fail "CommitChanges: $(cat "$T/out")"
 "$B" --state "$S" --show 1 --json | grep -q '"state": *"post"' ||
 	fail "not post after commit"
+# --show: HA1s and private keys in the net section only with --secrets
+"$B" --state "$S" --show 1 --json --secrets > "$T/show" || fail "--show --secrets"
+grep -q "\"ha1\": \"$HA1\"" "$T/show" || fail "--show --secrets: no admin HA1"
+grep -q 'PRIVATE KEY' "$T/show" || fail "--show --secrets: no private key"
+"$B" --state "$S" --show 1 --json > "$T/show" || fail "--show"
+grep -q "$HA1" "$T/show" && fail "--show prints the admin HA1"
+grep -q 'PRIVATE KEY' "$T/show" && fail "--show prints a private key"
+grep -q '"ha1": "(redacted)"' "$T/show" || fail "--show: HA1 not marked redacted"
 
 # After: the stored certificate, the new password only, 16992 open.
 subj=$(echo | timeout 10 openssl s_client -connect "$N1:16993" 2>/dev/null |

@@ -361,7 +361,6 @@ serve(struct simnet_req *q)
 	uint64_t delay = 0;
 
 	sd->requests++;
-	net->busy_ms = simnet_now_ms();	/* holds back the key pool refill */
 	if (faulty && f->reset_after > 0 && q->c != NULL &&
 	    q->c->requests >= f->reset_after) {
 		log_info("dev %u: fault: connection reset on request %u",

@@ -76,10 +76,15 @@ simnet_daemon_run(struct simnet_daemon *dm)
 static void
 daemon_fd_cb(struct amtsim_loop *loop, int fd, uint32_t events, void *arg)
 {
+	struct simnet_daemon *dm = arg;
+
 	(void)loop;
 	(void)fd;
 	(void)events;
-	simnet_daemon_run(arg);
+	/* Network activity holds back the key pool refill (tls.c). */
+	if (dm->sd != NULL && dm->sd->net != NULL)
+		dm->sd->net->busy_ms = simnet_now_ms();
+	simnet_daemon_run(dm);
 }
 
 static void

@@ -153,7 +153,7 @@ test_desc_file(void **state)
 	    " \"name\": \"Lab Root\"}],"
 	    " \"overrides\": [{\"device\": 2, \"untrusted\": true},"
 	    " {\"device\": 3, \"amt_version\": \"11.8.50\", \"wireless\": false,"
-	    " \"pki_dns_suffix\": \"\"}]}");
+	    " \"pki_dns_suffix\": \"\", \"otp_mismatch\": true}]}");
 	assert_int_equal(amtsim_fleet_desc_load(f->file, &d, err,
 	    sizeof(err)), 0);
 	assert_int_equal(d.count, 300);
@@ -163,6 +163,8 @@ test_desc_file(void **state)
 	assert_int_equal(d.nroots, 1);
 	assert_int_equal(d.noverrides, 2);
 	assert_int_equal(d.overrides[0].untrusted, 1);
+	assert_int_equal(d.overrides[0].otp_mismatch, -1);
+	assert_int_equal(d.overrides[1].otp_mismatch, 1);
 	assert_int_equal(d.overrides[1].wireless, 0);
 	assert_string_equal(d.overrides[1].pki_dns_suffix, "");
 	amtsim_fleet_desc_reset(&d);
@@ -225,6 +227,7 @@ test_create_and_open(void **state)
 	ov->untrusted = 1;
 	ov = amtsim_fleet_desc_override(&d, 6);
 	ov->amt_version = strdup("8.1.40");
+	ov->otp_mismatch = 1;
 	ov->pki_dns_suffix = strdup("");
 	assert_false(amtsim_fleet_exists(f->state));
 	assert_int_equal(amtsim_fleet_create(f->state, &d, 1, err,
@@ -254,8 +257,10 @@ test_create_and_open(void **state)
 	assert_false(dev->wireless);
 	dev = amtsim_fleet_device(fl, 5);	/* untrusted */
 	assert_int_equal(dev->nhashes, 8);
+	assert_int_equal(dev->otp_mismatch, 0);
 	dev = amtsim_fleet_device(fl, 6);
 	assert_string_equal(dev->amt_version, "8.1.40");
+	assert_int_equal(dev->otp_mismatch, 1);	/* kept in flash */
 	assert_string_equal(dev->pki_dns_suffix, "");
 	assert_string_equal(dev->dhcp_dns_suffix, "fleet.example.test");
 	assert_true(dev->wireless);
