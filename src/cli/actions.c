@@ -99,10 +99,10 @@ cli_action(struct cli_client *c, const char *action, int argc, char *argv[])
 		return CLI_EXIT_USAGE;
 	if (strcmp(action, "rotate") == 0) {
 		/*
-		 * Rotation needs a "rotate" job that a service point runs
-		 * (two-phase escrow, as in provisioning).  The site API
-		 * answers POST /devices/{id}/rotate once it has one; until
-		 * then the route is unknown (404 on an existing device).
+		 * Rotation is a "rotate" job that a service point runs
+		 * (two-phase escrow, as in provisioning), queued by POST
+		 * /devices/{id}/rotate.  A site older than that endpoint
+		 * answers 404 on an existing device: said below.
 		 */
 		if ((status = device_exists(c, id)) != CLI_EXIT_OK)
 			return status;

@@ -29,6 +29,7 @@ void site_api_device(struct site_req *req);
 void site_api_requeue(struct site_req *req);
 void site_api_cancel(struct site_req *req);
 void site_api_unprovision(struct site_req *req);
+void site_api_rotate(struct site_req *req);
 void site_api_reveal(struct site_req *req);
 void site_api_jobs(struct site_req *req);
 void site_api_audit(struct site_req *req);

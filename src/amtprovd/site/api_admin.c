@@ -454,8 +454,17 @@ site_api_cancel(struct site_req *req)
 	site_req_store_put(req, st);
 }
 
-void
-site_api_unprovision(struct site_req *req)
+/*
+ * Queues a job of the given kind for the device named in the path (an
+ * unprovision or a rotate request): cancels an open provisioning job first
+ * (it would fight the new one), enqueues (idempotent: an open job of that
+ * kind is returned as it is), audits a new job.  A rotation needs a device
+ * that amtprov provisioned: its current admin password is what the service
+ * point logs in with.
+ */
+static void
+queue_device_job(struct site_req *req, enum amtp_job_kind kind,
+    const char *action)
 {
 	struct site_action_req a;
 	struct amtp_device_rec d;
@@ -471,25 +480,32 @@ site_api_unprovision(struct site_req *req)
 		site_reply_store_err(req, r, "device");
 		goto out;
 	}
-	/* an open provisioning job would fight the unprovisioning one */
+	if (kind == AMTP_JOB_ROTATE && d.status != AMTP_AMT_PROVISIONED) {
+		site_reply_errf(req, 409, "not_provisioned", NULL,
+		    "device %lld is %s: only a device that amtprov "
+		    "provisioned can have its password rotated",
+		    (long long)d.id, amtp_store_status_name(d.status));
+		goto out;
+	}
+	/* an open provisioning job would fight the new one */
 	for (state = AMTP_JOB_QUEUED; state <= AMTP_JOB_RUNNING; state++) {
 		r = newest_job(st, d.id, AMTP_JOB_PROVISION, state, &j);
 		if (r == AMTP_E_NOTFOUND)
 			continue;
 		if (r == 0)
-			r = amtp_store_job_cancel(st, j.id,
+			r = amtp_store_job_cancel(st, j.id, kind ==
+			    AMTP_JOB_ROTATE ? "superseded by a rotate request" :
 			    "superseded by an unprovision request");
 		if (r != 0 && r != AMTP_E_STATE) {
 			site_reply_store_err(req, r, "job cancel");
 			goto out;
 		}
 	}
-	if ((r = amtp_store_job_enqueue(st, d.id, AMTP_JOB_UNPROVISION, &id,
-	    &created)) != 0) {
+	if ((r = amtp_store_job_enqueue(st, d.id, kind, &id, &created)) != 0) {
 		site_reply_store_err(req, r, "job enqueue");
 		goto out;
 	}
-	if (created && audit(req, st, "device.unprovision", d.id,
+	if (created && audit(req, st, action, d.id,
 	    "job %lld%s%s", (long long)id, a.reason[0] != '\0' ?
 	    "; reason: " : "", a.reason) != 0)
 		goto out;
@@ -497,12 +513,25 @@ site_api_unprovision(struct site_req *req)
 		site_reply_store_err(req, r, "job");
 		goto out;
 	}
-	log_info("dev %lld: unprovision job %lld %s by %s", (long long)d.id,
-	    (long long)id, created ? "queued" : "already queued", req->actor);
+	log_info("dev %lld: %s job %lld %s by %s", (long long)d.id,
+	    amtp_store_job_kind_name(kind), (long long)id,
+	    created ? "queued" : "already queued", req->actor);
 	site_reply_json(req, created ? 202 : 200, json_pack("{s:o}", "job",
 	    site_json_job(&j)));
  out:
 	site_req_store_put(req, st);
+}
+
+void
+site_api_unprovision(struct site_req *req)
+{
+	queue_device_job(req, AMTP_JOB_UNPROVISION, "device.unprovision");
+}
+
+void
+site_api_rotate(struct site_req *req)
+{
+	queue_device_job(req, AMTP_JOB_ROTATE, "device.rotate");
 }
 
 void

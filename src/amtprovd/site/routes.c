@@ -30,6 +30,8 @@ const struct site_route site_routes[] = {
 	{ SITE_POST, "/api/v1/devices/{id}/unprovision", SITE_AUTH_WRITE,
 	    AMTP_SITE_BODY_PREAUTH_MAX, site_api_unprovision,
 	    "device_unprovision" },
+	{ SITE_POST, "/api/v1/devices/{id}/rotate", SITE_AUTH_WRITE,
+	    AMTP_SITE_BODY_PREAUTH_MAX, site_api_rotate, "device_rotate" },
 	{ SITE_POST, "/api/v1/devices/{id}/passwords/{kind}/reveal",
 	    SITE_AUTH_WRITE, AMTP_SITE_BODY_PREAUTH_MAX, site_api_reveal,
 	    "password_reveal" },
