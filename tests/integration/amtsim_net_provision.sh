@@ -26,7 +26,7 @@ N2=${NET%.*}.$(( ${NET##*.} + 1 ))
 S=$T/state
 "$B" --state "$S" --devices 2 --address "$N1" --dns-suffix corp.example \
     --trust-root "$F/roots.sha256" --wireless-every 1 --create-only \
-    --no-fsync >/dev/null 2>&1 ||
+    --otp-mismatch 2 --no-fsync >/dev/null 2>&1 ||
 	fail "create"
 "$B" --state "$S" --no-fsync --keypool 1 -v --faults \
     "latency=300,fail=AMT_SetupAndConfigurationService.Get,status=503,count=1,reboot=AMT_TimeSynchronizationService.GetLowAccuracyTimeSynch,reboot-ms=1500,device=2" \
@@ -34,6 +34,9 @@ S=$T/state
 PID=$!
 for _ in $(seq 100); do grep -q "amtsim: ready" "$T/log" && break; sleep 0.1; done
 grep -q "amtsim: ready" "$T/log" || fail "amtsim did not start"
+# device 2 has the wrong-OTP fault knob: it reports "...678x" on the network
+"$B" hostcmd "unix:$S/0002.mei" set-otp Sim-Otp-0123456789 >/dev/null ||
+	fail "set-otp 2"
 for i in 1 2; do
 	"$B" hostcmd "unix:$S/000$i.mei" start-configuration >/dev/null ||
 		fail "start-configuration $i"
@@ -154,6 +157,10 @@ t1=$(date +%s%N)
 	fail "503 knob"
 [ "$(post "$N2" "$R/05_AMT_SetupAndConfigurationService_Get.xml")" = 200 ] ||
 	fail "503 only once"
+grep -q "<g:ProvisioningServerOTP>U2ltLU90cC0wMTIzNDU2Nzh4</g:ProvisioningServerOTP>" "$T/out" ||
+	fail "otp-mismatch knob: $(grep -o '<g:ProvisioningServerOTP>[^<]*' "$T/out")"
+"$B" --state "$S" --show 2 --json --secrets | grep -q '"otp": "Sim-Otp-0123456789"' ||
+	fail "otp-mismatch knob changed the stored OTP"
 [ "$(post "$N2" "$R/04_AMT_GeneralSettings_Put.xml")" = 200 ] || fail "put"
 [ "$(post "$N2" "$R/10_AMT_TimeSynchronizationService_GetLowAccuracyTimeSynch.xml")" = 200 ] ||
 	fail "call before reboot"
