@@ -67,7 +67,27 @@ struct amtp_wsclient_tls {
 	 * AMTP_E_TLS.
 	 */
 	const char			*pin;
+	/*
+	 * A client identity parsed once (amtp_wsclient_ident_new), borrowed:
+	 * it must outlive the device.  Installed into each new TLS session
+	 * through CURLOPT_SSL_CTX_FUNCTION, so the key is not decoded again
+	 * for every connection (as files and blobs are).  Wins over both.
+	 */
+	const struct amtp_wsclient_ident	*ident;
 };
+
+struct amtp_wsclient_ident;
+
+/*
+ * Parses a client chain (PEM, leaf first, then the rest of the chain sent
+ * with it) and its PEM key once, for amtp_wsclient_tls.ident.  0,
+ * AMTP_E_PARSE (no certificate, no key, or more than AMTP_MAX_CHAIN_DEPTH
+ * certificates), AMTP_E_CERT (the key is not the leaf's), AMTP_E_NOMEM.
+ */
+int amtp_wsclient_ident_new(const char *chain_pem,
+    const struct amtp_secret *key_pem, struct amtp_wsclient_ident **out);
+/* Frees (the key wiped by OpenSSL); NULL does nothing. */
+void amtp_wsclient_ident_free(struct amtp_wsclient_ident *id);
 
 int amtp_wsclient_new(const struct amtp_wsclient_opts *opts,
     struct amtp_wsclient **out);

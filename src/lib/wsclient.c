@@ -13,6 +13,11 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "amtprov/buf.h"
 #include "amtprov/digest.h"
@@ -29,8 +34,15 @@ struct amtp_wsclient {
 	int				 active;	/* devices with a request */
 };
 
+struct amtp_wsclient_ident {
+	X509			*leaf;
+	STACK_OF(X509)		*chain;		/* sent after the leaf */
+	EVP_PKEY		*key;
+};
+
 struct amtp_wsclient_dev {
 	struct amtp_wsclient		*c;
+	const struct amtp_wsclient_ident	*ident;
 	CURL				*easy;
 	char				*url;
 	char				*path;		/* digest uri */
@@ -112,6 +124,86 @@ amtp_wsclient_new(const struct amtp_wsclient_opts *opts,
  out:
 	amtp_wsclient_free(c);
 	return r;
+}
+
+int
+amtp_wsclient_ident_new(const char *chain_pem,
+    const struct amtp_secret *key_pem, struct amtp_wsclient_ident **out)
+{
+	struct amtp_wsclient_ident *id = NULL;
+	BIO *b = NULL;
+	X509 *x;
+	int r = AMTP_E_INVAL, n = 0;
+
+	if (out == NULL)
+		return AMTP_E_INVAL;
+	*out = NULL;
+	if (chain_pem == NULL || key_pem == NULL)
+		goto out;
+	r = AMTP_E_NOMEM;
+	if ((id = calloc(1, sizeof(*id))) == NULL ||
+	    (id->chain = sk_X509_new_null()) == NULL ||
+	    (b = BIO_new_mem_buf(chain_pem, -1)) == NULL)
+		goto out;
+	r = AMTP_E_PARSE;
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+		if (++n > AMTP_MAX_CHAIN_DEPTH) {
+			X509_free(x);
+			goto out;
+		}
+		if (id->leaf == NULL)
+			id->leaf = x;
+		else if (sk_X509_push(id->chain, x) == 0) {
+			X509_free(x);
+			r = AMTP_E_NOMEM;
+			goto out;
+		}
+	}
+	if (id->leaf == NULL)
+		goto out;
+	BIO_free(b);
+	if ((b = BIO_new_mem_buf(amtp_secret_reveal(key_pem),
+	    (int)amtp_secret_len(key_pem))) == NULL) {
+		r = AMTP_E_NOMEM;
+		goto out;
+	}
+	if ((id->key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) == NULL)
+		goto out;
+	r = AMTP_E_CERT;
+	if (X509_check_private_key(id->leaf, id->key) != 1)
+		goto out;
+	*out = id;
+	id = NULL;
+	r = 0;
+ out:
+	BIO_free(b);	/* a mem buf on our data: nothing of its own */
+	amtp_wsclient_ident_free(id);
+	return r;
+}
+
+void
+amtp_wsclient_ident_free(struct amtp_wsclient_ident *id)
+{
+	if (id == NULL)
+		return;
+	X509_free(id->leaf);
+	sk_X509_pop_free(id->chain, X509_free);
+	EVP_PKEY_free(id->key);
+	free(id);
+}
+
+/* CURLOPT_SSL_CTX_FUNCTION: the parsed identity into a new TLS context
+ * (libcurl makes one per connection). */
+static CURLcode
+on_ssl_ctx(CURL *e, void *sslctx, void *ud)
+{
+	const struct amtp_wsclient_ident *id = ud;
+
+	(void)e;
+	if (SSL_CTX_use_cert_and_key(sslctx, id->leaf, id->key, id->chain,
+	    1) != 1)
+		return CURLE_SSL_CERTPROBLEM;
+	return CURLE_OK;
 }
 
 void
@@ -274,6 +366,7 @@ amtp_wsclient_dev_new(struct amtp_wsclient *c, const char *url,
 		d->key = dupnull(tls->client_key, &bad);
 		d->ca = dupnull(tls->ca_file, &bad);
 		d->pin = dupnull(tls->pin, &bad);
+		d->ident = tls->ident;
 		d->cert_pem = dupnull(tls->client_cert_pem, &bad);
 		if (tls->client_key_pem != NULL &&
 		    amtp_secret_dup(tls->client_key_pem, &d->key_pem) != 0)
@@ -321,7 +414,13 @@ amtp_wsclient_dev_new(struct amtp_wsclient *c, const char *url,
 		    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, v ? 2L : 0L) !=
 		    CURLE_OK)
 			goto out;
-		if (d->cert_pem != NULL) {
+		if (d->ident != NULL) {
+			if (curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION,
+			    on_ssl_ctx) != CURLE_OK || curl_easy_setopt(e,
+			    CURLOPT_SSL_CTX_DATA, (void *)(uintptr_t)d->ident) !=
+			    CURLE_OK)
+				goto out;
+		} else if (d->cert_pem != NULL) {
 			struct curl_blob b;
 
 			b.data = d->cert_pem;
@@ -335,7 +434,8 @@ amtp_wsclient_dev_new(struct amtp_wsclient *c, const char *url,
 		    CURLOPT_SSLCERT, d->cert) != CURLE_OK || curl_easy_setopt(e,
 		    CURLOPT_SSLCERTTYPE, "PEM") != CURLE_OK))
 			goto out;
-		if (d->key_pem != NULL) {
+		/* with an identity, the key comes with it */
+		if (d->ident == NULL && d->key_pem != NULL) {
 			struct curl_blob b;
 
 			/* NOCOPY: libcurl reads our wiped-on-free copy */
@@ -347,8 +447,8 @@ amtp_wsclient_dev_new(struct amtp_wsclient *c, const char *url,
 			    CURLE_OK || curl_easy_setopt(e,
 			    CURLOPT_SSLKEYTYPE, "PEM") != CURLE_OK)
 				goto out;
-		} else if (d->key != NULL && curl_easy_setopt(e,
-		    CURLOPT_SSLKEY, d->key) != CURLE_OK)
+		} else if (d->ident == NULL && d->key != NULL &&
+		    curl_easy_setopt(e, CURLOPT_SSLKEY, d->key) != CURLE_OK)
 			goto out;
 		if (d->pin != NULL && curl_easy_setopt(e,
 		    CURLOPT_PINNEDPUBLICKEY, d->pin) != CURLE_OK)

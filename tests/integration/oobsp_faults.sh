@@ -96,10 +96,17 @@ envelope='<?xml version="1.0" encoding="utf-8"?><Envelope xmlns="http://www.w3.o
 for pair in "3 $NB.1" "4 $NC.1" "5 $ND.1"; do
 	set -- $pair
 	PW=$("$FLEET" password "$T/site" $1) || fail "no escrowed password for $1"
-	code=$(curl -s -o "$T/body" -w '%{http_code}' --digest -u "admin:$PW" \
-		--cacert "$T/site/ca-chain.pem" --resolve pc$1.$DOMAIN:16993:$2 \
-		-H 'Content-Type: application/soap+xml;charset=UTF-8' \
-		--data-binary "$envelope" https://pc$1.$DOMAIN:16993/wsman)
+	# C's reboot may begin after the job's own checks on the session
+	# it opened first (amtsim drops connections "after answering"): a
+	# device that does not answer yet is asked again for up to 3 s
+	for try in $(seq 1 30); do
+		code=$(curl -s -o "$T/body" -w '%{http_code}' --digest -u "admin:$PW" \
+			--cacert "$T/site/ca-chain.pem" --resolve pc$1.$DOMAIN:16993:$2 \
+			-H 'Content-Type: application/soap+xml;charset=UTF-8' \
+			--data-binary "$envelope" https://pc$1.$DOMAIN:16993/wsman)
+		[ "$code" != 000 ] && break
+		sleep 0.1
+	done
 	[ "$code" = 200 ] || fail "device $1: GET with the escrowed password: $code"
 	grep -q "<g:HostName>pc$1</g:HostName>" "$T/body" || fail "device $1: host name"
 done

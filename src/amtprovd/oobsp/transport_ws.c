@@ -4,8 +4,9 @@
  * our Digest, keep-alive).  One struct amtp_wsclient drives every device
  * connection from the engine's thread.
  *
- * The provisioning chain and key go to libcurl as memory blobs (never a
- * file), the public-key pin of a pinned connection is checked on the
+ * The provisioning chain and key are parsed once (wsclient's identity) and
+ * put into each new TLS session from memory (never a file, never decoded
+ * again per connection), the public-key pin of a pinned connection is checked on the
  * session itself (CURLOPT_PINNEDPUBLICKEY), and the reason of a refused TLS
  * session is libcurl's error text for the request (wsclient.h).
  */
@@ -40,6 +41,10 @@ struct oobsp_conn {
 struct ws_transport {
 	struct oobsp_transport		 base;
 	struct amtp_wsclient		*c;
+	/* the provisioning chain and key, parsed once for every session */
+	struct amtp_wsclient_ident	*ident;
+	const char			*chain_src;
+	const struct amtp_secret	*key_src;
 };
 
 static int
@@ -64,8 +69,18 @@ ws_open(struct oobsp_transport *base, const struct oobsp_target *tg,
 	}
 	memset(&tls, 0, sizeof(tls));
 	if (tg->client_chain_pem != NULL && tg->client_key_pem != NULL) {
-		tls.client_cert_pem = tg->client_chain_pem;
-		tls.client_key_pem = tg->client_key_pem;
+		if (t->ident == NULL) {
+			if ((r = amtp_wsclient_ident_new(tg->client_chain_pem,
+			    tg->client_key_pem, &t->ident)) != 0)
+				goto out;
+			t->chain_src = tg->client_chain_pem;
+			t->key_src = tg->client_key_pem;
+		} else if (t->chain_src != tg->client_chain_pem ||
+		    t->key_src != tg->client_key_pem) {
+			r = AMTP_E_INVAL;	/* one chain per transport */
+			goto out;
+		}
+		tls.ident = t->ident;
 		c->client = 1;
 	}
 	tls.pin = tg->pin;
@@ -153,6 +168,7 @@ ws_free(struct oobsp_transport *base)
 	if (t == NULL)
 		return;
 	amtp_wsclient_free(t->c);
+	amtp_wsclient_ident_free(t->ident);
 	free(t);
 }
 

@@ -868,6 +868,60 @@ test_tls_blobs_and_pin(void **state)
 	assert_true(strlen(amtp_wsclient_dev_error(d)) > 0);
 	amtp_wsclient_dev_free(d);
 
+	/* a parsed identity shared by two devices (two TLS sessions) */
+	{
+		struct amtp_wsclient_ident *id = NULL;
+		struct amtp_wsclient_dev *d2;
+		struct amtp_secret *other = NULL;
+		char *okpem = pem_str(NULL, ok), *nine;
+		size_t k, nl = strlen(lpem);
+
+		assert_int_equal(amtp_wsclient_ident_new(chain, kp, &id), 0);
+		memset(&tls, 0, sizeof(tls));
+		tls.ident = id;
+		tls.pin = pin;
+		assert_int_equal(amtp_wsclient_dev_new(c, url, &tls, "admin", pw,
+		    &d), 0);
+		assert_int_equal(amtp_wsclient_dev_new(c, url, &tls, "admin", pw,
+		    &d2), 0);
+		s.peer_certs = 0;
+		assert_int_equal(amtp_wsclient_call(d, "<a/>", 4, NULL,
+		    &status), 0);
+		assert_int_equal(s.peer_certs, 2);
+		s.peer_certs = 0;
+		assert_int_equal(amtp_wsclient_call(d2, "<a/>", 4, NULL,
+		    &status), 0);
+		assert_int_equal(s.peer_certs, 2);
+		amtp_wsclient_dev_free(d);
+		amtp_wsclient_dev_free(d2);
+		amtp_wsclient_ident_free(id);
+		/* refusals: no certificate, a key that is not the leaf's,
+		 * no key, AMTP_MAX_CHAIN_DEPTH + 1 certificates */
+		assert_int_equal(amtp_wsclient_ident_new("", kp, &id),
+		    AMTP_E_PARSE);
+		assert_null(id);
+		assert_int_equal(amtp_secret_from_cstr(okpem, &other), 0);
+		assert_int_equal(amtp_wsclient_ident_new(chain, other, &id),
+		    AMTP_E_CERT);
+		amtp_secret_free(other);
+		assert_int_equal(amtp_secret_from_cstr("no key", &other), 0);
+		assert_int_equal(amtp_wsclient_ident_new(chain, other, &id),
+		    AMTP_E_PARSE);
+		amtp_secret_free(other);
+		nine = calloc(9, nl + 1);
+		assert_non_null(nine);
+		for (k = 0; k < 9; k++)
+			memcpy(nine + k * nl, lpem, nl);
+		assert_int_equal(amtp_wsclient_ident_new(nine, kp, &id),
+		    AMTP_E_PARSE);
+		nine[8 * nl] = '\0';	/* exactly 8: fine */
+		assert_int_equal(amtp_wsclient_ident_new(nine, kp, &id), 0);
+		amtp_wsclient_ident_free(id);
+		amtp_wsclient_ident_free(NULL);
+		free(nine);
+		free(okpem);
+	}
+
 	/* a key blob that is no key */
 	amtp_secret_free(kp);
 	assert_int_equal(amtp_secret_from_cstr("not a key", &kp), 0);
