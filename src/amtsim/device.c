@@ -504,6 +504,7 @@ json_t *
 amtsim_device_to_json(const struct amtsim_device *d, int with_secrets)
 {
 	json_t *o = NULL, *id, *dns, *hashes, *prov, *acct, *feat, *secs, *h;
+	json_t *red;
 	char text[AMTP_AMTHI_HASH_LEN_MAX * 2 + 1];
 	size_t i, hl;
 	int bad = 0;
@@ -604,8 +605,16 @@ amtsim_device_to_json(const struct amtsim_device *d, int with_secrets)
 		bad |= json_object_set_new(secs, sections[i]->name,
 		    sections[i]->save(d, d->sections[i]));
 	}
-	if (!with_secrets && secs != NULL)
-		redact_sections(secs, 0);
+	if (!with_secrets && secs != NULL) {
+		/* A section's save() may hand out its live state: redact a
+		 * copy. */
+		if ((red = json_deep_copy(secs)) == NULL)
+			bad = 1;
+		else {
+			redact_sections(red, 0);
+			bad |= json_object_set_new(o, "sections", red);
+		}
+	}
 	if (bad) {
 		json_decref(o);
 		return NULL;

@@ -142,7 +142,9 @@ struct amtsim_device {
  * A section: a part of the device state owned by another module.  name is
  * its key under "sections" in the flash file.  load() builds the state from
  * obj (NULL when the file has none: set defaults) into *state; save()
- * returns a new JSON object (or NULL on failure); reset() returns the state
+ * returns a JSON object the caller holds one reference to (or NULL on
+ * failure); it may be the section's live state, so amtsim_device_to_json()
+ * and its callers only read it; reset() returns the state
  * to factory defaults on unprovision; free() frees it.  load/save return 0
  * or a negative AMTP_E_* code; load may write a sentence to err.
  */
