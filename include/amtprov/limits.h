@@ -250,7 +250,7 @@
  * provisioning burst. */
 #define AMTP_SIM_NET_KEYPOOL_DEFAULT	2
 #define AMTP_SIM_NET_KEYPOOL_MAX	10000
-#define AMTP_SIM_NET_KEYPOOL_IDLE_MS	250
+#define AMTP_SIM_NET_KEYPOOL_IDLE_MS	1000
 /* amtsim --show without --secrets: how deep the sections are searched for
  * secrets to redact (anything deeper is redacted whole). */
 #define AMTP_SIM_SHOW_DEPTH_MAX		16
