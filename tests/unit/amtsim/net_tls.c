@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <gnutls/gnutls.h>
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -260,6 +261,51 @@ test_self_cert(void **state)
 	EVP_PKEY_free(net.self_key);
 }
 
+/* The GenerateKeyPair pool: filled only while the network is idle; keys
+ * are RSA-2048 with e = 65537, distinct; an empty pool makes one now. */
+static void
+test_keypool(void **state)
+{
+	struct amtsim_net net;
+	EVP_PKEY *pool[2], *k = NULL, *k2 = NULL;
+	BIGNUM *e = NULL;
+
+	(void)state;
+	memset(&net, 0, sizeof(net));
+	net.opts.keypool = 2;
+	net.pool = pool;
+	/* busy a moment ago: nothing is made */
+	net.busy_ms = simnet_now_ms();
+	simnet_keypool_fill(&net, 0);
+	assert_int_equal(net.npool, 0);
+	/* idle for longer than AMTP_SIM_NET_KEYPOOL_IDLE_MS: one key a turn */
+	net.busy_ms = simnet_now_ms() - AMTP_SIM_NET_KEYPOOL_IDLE_MS - 1;
+	simnet_keypool_fill(&net, 0);
+	assert_int_equal(net.npool, 1);
+	/* all: fills up, and no further */
+	simnet_keypool_fill(&net, 1);
+	assert_int_equal(net.npool, 2);
+	simnet_keypool_fill(&net, 1);
+	assert_int_equal(net.npool, 2);
+	assert_int_equal(simnet_key_take(&net, &k), 0);
+	assert_int_equal(net.npool, 1);
+	assert_int_equal(EVP_PKEY_get_base_id(k), EVP_PKEY_RSA);
+	assert_int_equal(EVP_PKEY_get_bits(k), AMTP_RSA_AMT_BITS);
+	assert_int_equal(EVP_PKEY_get_bn_param(k, "e", &e), 1);
+	assert_true(BN_is_word(e, 65537));
+	BN_free(e);
+	assert_int_equal(simnet_key_take(&net, &k2), 0);
+	assert_int_equal(net.npool, 0);
+	assert_int_not_equal(EVP_PKEY_eq(k, k2), 1);
+	EVP_PKEY_free(k2);
+	/* empty: made on the spot */
+	assert_int_equal(simnet_key_take(&net, &k2), 0);
+	assert_non_null(k2);
+	assert_int_not_equal(EVP_PKEY_eq(k, k2), 1);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(k2);
+}
+
 int
 main(void)
 {
@@ -271,6 +317,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_self_cert, setup,
 		    teardown),
+		cmocka_unit_test(test_keypool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
