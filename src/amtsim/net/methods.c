@@ -540,6 +540,11 @@ m_gen_key(struct simnet_call *c)
 		return;
 	}
 	c->rv = store_key(c, k, "KeyPair");
+	if (c->rv == ST_OK && c->x->sd != NULL) {
+		EVP_PKEY_free(c->x->sd->key_cache);
+		c->x->sd->key_cache = k;
+		k = NULL;
+	}
 	EVP_PKEY_free(k);
 	if (net != NULL && simnet_faults_for(&net->opts.faults,
 	    c->x->d->index))
@@ -549,7 +554,7 @@ m_gen_key(struct simnet_call *c)
 static EVP_PKEY *
 find_key(struct simnet_ctx *x, const char *id)
 {
-	const char *pem;
+	const char *pem, *pub;
 	EVP_PKEY *k = NULL;
 	json_t *e;
 	long long h;
@@ -563,6 +568,15 @@ find_key(struct simnet_ctx *x, const char *id)
 		if (simnet_int(e, "handle", -1) != h ||
 		    (pem = simnet_str(e, "key", NULL)) == NULL)
 			continue;
+		/* The key GenerateKeyPair made last, when it is this one:
+		 * OpenSSL 3's PEM decoding is the costly part here. */
+		if (x->sd != NULL && x->sd->key_cache != NULL &&
+		    (pub = pub_b64(x->a, x->sd->key_cache)) != NULL &&
+		    strcmp(pub, simnet_str(e, "pub", "")) == 0 &&
+		    EVP_PKEY_up_ref(x->sd->key_cache) == 1) {
+			k = x->sd->key_cache;
+			break;
+		}
 		if ((b = BIO_new_mem_buf(pem, -1)) != NULL) {
 			k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
 			BIO_free(b);

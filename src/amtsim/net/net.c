@@ -366,6 +366,7 @@ simnet_dev_free(struct simnet_dev *sd)
 	amtsim_timer_free(sd->stop_timer);
 	amtsim_timer_free(sd->audit_timer);
 	simnet_tls_free(sd);
+	EVP_PKEY_free(sd->key_cache);
 	if (sd->have_self)
 		gnutls_pcert_deinit(&sd->self_pcert);
 	simnet_ws_free(sd);

@@ -79,6 +79,10 @@ struct simnet_dev {
 	gnutls_privkey_t	 prov_key;
 	int			 have_prov;
 	int			 prov_handle;	/* certificate in use, -1 */
+	/* The key GenerateKeyPair made last, parsed: the CSR request that
+	 * follows uses it without decoding its PEM (methods.c find_key;
+	 * matched to a stored key by its public key). */
+	EVP_PKEY		*key_cache;
 	/* Digest: HA1s of the setup-session passwords (admin + "" and
 	 * admin + MEBx password), computed per request. */
 	uint8_t			 ha1_empty[16], ha1_mebx[16];
