@@ -79,6 +79,7 @@ struct simnet_dev {
 	gnutls_privkey_t	 prov_key;
 	int			 have_prov;
 	int			 prov_handle;	/* certificate in use, -1 */
+	char			*prov_pub;	/* its key's stored "pub" */
 	/* The key GenerateKeyPair made last, parsed: the CSR request that
 	 * follows uses it without decoding its PEM (methods.c find_key;
 	 * matched to a stored key by its public key). */

@@ -304,6 +304,8 @@ simnet_tls_free(struct simnet_dev *sd)
 		sd->prov_key = NULL;
 		sd->have_prov = 0;
 	}
+	free(sd->prov_pub);
+	sd->prov_pub = NULL;
 	sd->prov_handle = -1;
 }
 
@@ -312,10 +314,11 @@ simnet_tls_free(struct simnet_dev *sd)
  * keys are matched by their stored "pub" (PKCS#1 RSAPublicKey DER, base64,
  * as GenerateKeyPair and AddKey store it): parsing every stored private
  * key (OpenSSL 3's PEM decoder) cost about a tenth of the simulator's CPU
- * in a provisioning run.  An entry without "pub" is parsed.
+ * in a provisioning run.  An entry without "pub" is parsed.  *pubp: the
+ * matching entry's "pub", or NULL.
  */
 static const char *
-key_for_cert(json_t *root, X509 *cert)
+key_for_cert(json_t *root, X509 *cert, const char **pubp)
 {
 	EVP_PKEY *cpk = X509_get0_pubkey(cert), *k;
 	struct amtp_buf *cpub = NULL;
@@ -326,6 +329,7 @@ key_for_cert(json_t *root, X509 *cert)
 	BIO *b;
 	int n, eq;
 
+	*pubp = NULL;
 	if (cpk == NULL)
 		return NULL;
 	if ((n = i2d_PublicKey(cpk, &der)) > 0 &&
@@ -340,6 +344,7 @@ key_for_cert(json_t *root, X509 *cert)
 		if ((pub = simnet_str(e, "pub", NULL)) != NULL && cpub != NULL) {
 			if (strcmp(pub, amtp_buf_str(cpub)) == 0) {
 				found = pem;
+				*pubp = pub;
 				break;
 			}
 			continue;
@@ -361,12 +366,34 @@ key_for_cert(json_t *root, X509 *cert)
 	return found;
 }
 
+/* Whether the credential loaded in sd is still the one flash names:
+ * the same certificate handle (certificates are never changed in place,
+ * and unprovision frees the credential), and its key still stored. */
+static int
+is_loaded(const struct simnet_dev *sd, json_t *root, long long h)
+{
+	json_t *e;
+	size_t i;
+	int cert = 0, key = 0;
+
+	if (!sd->have_prov || sd->prov_handle != h || sd->prov_pub == NULL)
+		return 0;
+	json_array_foreach(json_object_get(root, "certs"), i, e)
+		if (simnet_int(e, "handle", -1) == h)
+			cert = 1;
+	json_array_foreach(json_object_get(root, "keys"), i, e)
+		if (strcmp(simnet_str(e, "pub", ""), sd->prov_pub) == 0 &&
+		    simnet_str(e, "key", NULL) != NULL)
+			key = 1;
+	return cert && key;
+}
+
 int
 simnet_tls_prov_load(struct simnet_dev *sd)
 {
 	struct amtp_buf *b = NULL;
 	const unsigned char *p;
-	const char *der64, *pem;
+	const char *der64, *pem, *pub;
 	gnutls_datum_t dt;
 	json_t *root, *e;
 	X509 *x = NULL;
@@ -374,10 +401,17 @@ simnet_tls_prov_load(struct simnet_dev *sd)
 	size_t i;
 	int r = 0;
 
-	simnet_tls_free(sd);
-	if ((root = simnet_flash(sd->d)) == NULL)
+	if ((root = simnet_flash(sd->d)) == NULL) {
+		simnet_tls_free(sd);
 		return AMTP_E_NOMEM;
+	}
 	h = simnet_int(json_object_get(root, "tlsctx"), "cert", -1);
+	/* Loaded already (TLSCredentialContext Create, then CommitChanges
+	 * twice: its state change and its answer): parsing the certificate
+	 * and the key again is most of the cost. */
+	if (h >= 0 && is_loaded(sd, root, h))
+		return 0;
+	simnet_tls_free(sd);
 	if (h < 0)
 		return 0;
 	der64 = NULL;
@@ -393,7 +427,7 @@ simnet_tls_prov_load(struct simnet_dev *sd)
 	if ((x = d2i_X509(NULL, &p, (long)amtp_buf_len(b))) == NULL)
 		goto out;
 	r = AMTP_E_NOTFOUND;
-	if ((pem = key_for_cert(root, x)) == NULL)
+	if ((pem = key_for_cert(root, x, &pub)) == NULL)
 		goto out;
 	if ((r = pcert_from_der(amtp_buf_ptr(b), amtp_buf_len(b),
 	    &sd->prov_pcert)) != 0)
@@ -414,6 +448,8 @@ simnet_tls_prov_load(struct simnet_dev *sd)
 	}
 	sd->have_prov = 1;
 	sd->prov_handle = (int)h;
+	/* NULL (no shortcut next time) when out of memory or no "pub" */
+	sd->prov_pub = pub != NULL ? strdup(pub) : NULL;
 	r = 0;
  out:
 	ERR_clear_error();
