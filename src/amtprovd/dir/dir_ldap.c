@@ -14,9 +14,12 @@
 #include <sys/time.h>
 
 #include <ldap.h>
+#include <openssl/evp.h>
 
+#include "amtprov/buf.h"
 #include "amtprov/err.h"
 #include "amtprov/limits.h"
+#include "amtprov/rand.h"
 #include "amtprov/secret.h"
 #include "amtprov/str.h"
 
@@ -40,6 +43,7 @@ struct ldap_be {
 	char	 password[AMTP_DIR_NAME_MAX + 1];
 	char	 uac[AMTP_DIR_NAME_MAX + 1];
 	int	 unicodepwd;		/* AD password encoding */
+	int	 ssha;			/* userPassword: stored as {SSHA} */
 	int	 timeout;
 	/* What connecting takes, kept to connect again when the server
 	 * dropped the connection (AD closes idle ones after 15 minutes). */
@@ -190,6 +194,50 @@ make_dn(const struct ldap_be *be, const char *container, const char *host,
 }
 
 /*
+ * OpenLDAP's userPassword: "{SSHA}" + base64(SHA-1(password || salt) || salt)
+ * with an 8-byte random salt.  Stored hashed, the directory holds no clear
+ * password; and a clear value that happens to start with "{" would be taken
+ * by slapd for a scheme name, so such a password could never bind.
+ */
+static int
+ssha_value(const uint8_t *p, size_t n, struct berval *bv)
+{
+	uint8_t raw[20 + 8];
+	unsigned int dlen = 0;
+	struct amtp_buf *b = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	char *v = NULL;
+	int r;
+
+	if ((r = amtp_rand_bytes(raw + 20, 8)) != 0)
+		goto out;
+	r = AMTP_E_CRYPTO;
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, p, n) != 1 ||
+	    EVP_DigestUpdate(ctx, raw + 20, 8) != 1 ||
+	    EVP_DigestFinal_ex(ctx, raw, &dlen) != 1 || dlen != 20)
+		goto out;
+	r = AMTP_E_NOMEM;
+	if ((b = amtp_buf_new(64)) == NULL)
+		goto out;
+	if ((r = amtp_buf_put_cstring(b, "{SSHA}")) != 0 ||
+	    (r = amtp_b64_encode(b, raw, sizeof(raw))) != 0 ||
+	    (r = amtp_buf_dup_cstring(b, &v)) != 0)
+		goto out;
+	bv->bv_val = v;
+	bv->bv_len = strlen(v);
+	v = NULL;
+	r = 0;
+ out:
+	explicit_bzero(raw, sizeof(raw));
+	EVP_MD_CTX_free(ctx);
+	amtp_buf_free(b);
+	free(v);
+	return r;
+}
+
+/*
  * The password as the attribute wants it, in a new buffer the caller wipes:
  * AD's unicodePwd is the password in double quotes, UTF-16LE.
  */
@@ -205,6 +253,8 @@ password_value(const struct ldap_be *be, const struct amtp_secret *pw,
 	bv->bv_len = 0;
 	if (n == 0 || n > AMTP_SECRET_MAX / 2)
 		return AMTP_E_INVAL;
+	if (be->ssha)
+		return ssha_value(p, n, bv);
 	if (!be->unicodepwd) {
 		if ((v = malloc(n)) == NULL)
 			return AMTP_E_NOMEM;
@@ -642,6 +692,8 @@ amtp_dir_open_ldap(const struct amtp_dir_ldap_conf *c, struct amtp_dir **out,
 	}
 	be->unicodepwd = amtp_str_eq_ci(be->password, strlen(be->password),
 	    "unicodePwd", 10);
+	be->ssha = amtp_str_eq_ci(be->password, strlen(be->password),
+	    "userPassword", 12);
 	if (be->unicodepwd && !tls && strncmp(c->uri, "ldapi://", 8) != 0) {
 		(void)snprintf(d->errmsg, sizeof(d->errmsg), "unicodePwd can "
 		    "only be set over TLS: use ldaps:// or StartTLS");

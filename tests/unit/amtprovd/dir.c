@@ -286,7 +286,7 @@ test_ldap_bind(void **state)
 {
 	struct fixture *f = fx(state);
 	struct amtp_dir_ldap_conf c;
-	struct amtp_secret *pw = NULL, *bad = NULL;
+	struct amtp_secret *pw = NULL, *bad = NULL, *brace = NULL;
 	struct amtp_dir_account a;
 	struct amtp_dir *d2 = NULL;
 	char err[256];
@@ -314,6 +314,19 @@ test_ldap_bind(void **state)
 		    AMTP_E_AUTH);
 		assert_null(d2);
 		assert_true(strlen(err) > 0);
+		/* A password that looks like a scheme name still binds: slapd
+		 * would take a clear "{SHA}..." value for a hash, so
+		 * userPassword is stored as {SSHA} (a random password starts
+		 * with '{' about once in 80). */
+		assert_int_equal(amtp_secret_from_cstr("{SHA}x9-Abc!q", &brace),
+		    0);
+		assert_int_equal(amtp_dir_create_account(f->d, f->container,
+		    FQDN, NULL, 0, brace, NULL, &a), 0);
+		c.bind_pw = brace;
+		assert_int_equal(amtp_dir_open_ldap(&c, &d2, err, sizeof(err)),
+		    0);
+		amtp_dir_close(d2);
+		d2 = NULL;
 	}
 	/* Settings errors are found before connecting. */
 	c.bind_pw = pw;
@@ -329,6 +342,7 @@ test_ldap_bind(void **state)
 	assert_int_equal(amtp_dir_delete_account(f->d, f->container, HOST), 0);
 	amtp_secret_free(pw);
 	amtp_secret_free(bad);
+	amtp_secret_free(brace);
 }
 
 static int
