@@ -12,7 +12,7 @@ build_pkgs=(
 )
 test_pkgs=(
 	openssl curl sqlite3 postgresql slapd ldap-utils umockdev
-	gnutls-bin procps iproute2 python3
+	gnutls-bin procps iproute2 python3 jq groff-base util-linux
 )
 
 what=${1:-all}
