@@ -578,9 +578,11 @@ do_init(const struct init_opts *o, struct init_result *res, char *err,
 	if ((r = make_conf(set, sizeof(set) / sizeof(set[0]), conf, err,
 	    errlen)) != 0)
 		goto out;
+	/* a database URI with a password makes the file a secret */
 	if ((r = pathf(path, sizeof(path), dir, "amtprovd.conf")) != 0 ||
 	    (r = write_excl(path, amtp_buf_ptr(conf), amtp_buf_len(conf),
-	    0644)) != 0) {
+	    strcmp(dbpath, res->database) != 0 ||
+	    strstr(dbpath, "password=") != NULL ? 0600 : 0644)) != 0) {
 		snprintf(err, errlen, "%.512s/amtprovd.conf: %s", dir,
 		    amtp_strerror(r));
 		goto out;

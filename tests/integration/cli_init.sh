@@ -94,6 +94,9 @@ if [ -n "$SCHEMA" ]; then
 	if [ -n "$pw" ]; then
 		grep -q ':\*\*\*@' init.json && ! grep -qF ":$pw@" init.json &&
 			ok "the database password is not printed" || fail "database password printed: $(cat init.json)"
+		[ "$(stat -c %a "$T/site/amtprovd.conf")" = 600 ] &&
+			ok "amtprovd.conf holding the database password is mode 0600" ||
+			fail "amtprovd.conf with a database password: mode $(stat -c %a "$T/site/amtprovd.conf")"
 	fi
 fi
 [ ! -e "$T/site/lab-root.pem" ] && ok "no lab root for an imported certificate" || fail "lab root made"
