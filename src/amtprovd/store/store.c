@@ -351,6 +351,31 @@ store_check_text(const char *s, size_t max, int required)
 }
 
 int
+store_rows(const struct sqlres *res, size_t elem_size,
+    int (*from_row)(const struct sqlres *, size_t, void *), void **out,
+    size_t *n)
+{
+	unsigned char *v = NULL;
+	size_t i;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if (res->nrows > 0 && (v = calloc(res->nrows, elem_size)) == NULL)
+		return AMTP_E_NOMEM;
+	for (i = 0; i < res->nrows; i++)
+		if ((r = from_row(res, i, v + i * elem_size)) != 0)
+			goto out;
+	*out = v;
+	v = NULL;
+	*n = res->nrows;
+	r = 0;
+ out:
+	free(v);
+	return r;
+}
+
+int
 store_check_limit(size_t *limit)
 {
 	if (*limit == 0)
@@ -697,6 +722,13 @@ device_from_row(const struct sqlres *res, size_t row,
 	return 0;
 }
 
+/* The row converter for store_rows. */
+static int
+device_row(const struct sqlres *res, size_t row, void *dst)
+{
+	return device_from_row(res, row, (struct amtp_device_rec *)dst);
+}
+
 static const char SQL_DEV_INSERT[] =
     "INSERT INTO devices (uuid, hostname, fqdn, amt_addr, status,"
     " status_reason, created, updated, last_seen)"
@@ -1034,10 +1066,10 @@ amtp_store_device_list(struct amtp_store *st,
     size_t *n, size_t *total)
 {
 	struct sqlres *res = NULL;
-	struct amtp_device_rec *v = NULL;
+	void *rows = NULL;
 	char pat[2 * AMTP_STORE_TEXT_MAX + 3] = "";
 	const char *status = "";
-	size_t limit = 0, offset = 0, i;
+	size_t limit = 0, offset = 0;
 	int64_t cnt = 0;
 	int r;
 
@@ -1073,23 +1105,13 @@ amtp_store_device_list(struct amtp_store *st,
 	    " ORDER BY d.id LIMIT $3 OFFSET $4", PARAMS(TXT(status), TXT(pat),
 	    INT(limit), INT(offset)), &res)) != 0)
 		goto out;
-	if (res->nrows > 0) {
-		if ((v = calloc(res->nrows, sizeof(*v))) == NULL) {
-			r = AMTP_E_NOMEM;
-			goto out;
-		}
-		for (i = 0; i < res->nrows; i++)
-			if ((r = device_from_row(res, i, &v[i])) != 0)
-				goto out;
-	}
-	*out = v;
-	v = NULL;
-	*n = res->nrows;
+	if ((r = store_rows(res, sizeof(**out), device_row, &rows, n)) != 0)
+		goto out;
+	*out = rows;
 	if (total != NULL)
 		*total = (size_t)cnt;
 	r = 0;
  out:
-	free(v);
 	store_res_free(res);
 	return r;
 }

@@ -150,6 +150,13 @@ agent_from_row(const struct sqlres *res, size_t row, struct amtp_agent_rec *a)
 	return 0;
 }
 
+/* The row converter for store_rows. */
+static int
+agent_row(const struct sqlres *res, size_t row, void *dst)
+{
+	return agent_from_row(res, row, (struct amtp_agent_rec *)dst);
+}
+
 int
 amtp_store_agent_put(struct amtp_store *st, const char *name,
     const char *cred_hash, int64_t device_id, int64_t *id)
@@ -243,9 +250,8 @@ amtp_store_agent_list(struct amtp_store *st, size_t offset, size_t limit,
     struct amtp_agent_rec **out, size_t *n, size_t *total)
 {
 	struct sqlres *res = NULL;
-	struct amtp_agent_rec *v = NULL;
+	void *rows = NULL;
 	int64_t cnt = 0;
-	size_t i;
 	int r;
 
 	*out = NULL;
@@ -266,21 +272,13 @@ amtp_store_agent_list(struct amtp_store *st, size_t offset, size_t limit,
 	    " ORDER BY id LIMIT $1 OFFSET $2", PARAMS(INT(limit), INT(offset)),
 	    &res)) != 0)
 		goto out;
-	if (res->nrows > 0 && (v = calloc(res->nrows, sizeof(*v))) == NULL) {
-		r = AMTP_E_NOMEM;
+	if ((r = store_rows(res, sizeof(**out), agent_row, &rows, n)) != 0)
 		goto out;
-	}
-	for (i = 0; i < res->nrows; i++)
-		if ((r = agent_from_row(res, i, &v[i])) != 0)
-			goto out;
-	*out = v;
-	v = NULL;
-	*n = res->nrows;
+	*out = rows;
 	if (total != NULL)
 		*total = (size_t)cnt;
 	r = 0;
  out:
-	free(v);
 	store_res_free(res);
 	return r;
 }
@@ -307,6 +305,13 @@ token_from_row(const struct sqlres *res, size_t row, struct amtp_token_rec *t)
 	if (amtp_store_role_parse(store_cell(res, row, 2), &t->role) != 0)
 		return AMTP_E_PARSE;
 	return 0;
+}
+
+/* The row converter for store_rows. */
+static int
+token_row(const struct sqlres *res, size_t row, void *dst)
+{
+	return token_from_row(res, row, (struct amtp_token_rec *)dst);
 }
 
 int
@@ -383,8 +388,7 @@ amtp_store_token_list(struct amtp_store *st, struct amtp_token_rec **out,
     size_t *n)
 {
 	struct sqlres *res = NULL;
-	struct amtp_token_rec *v = NULL;
-	size_t i;
+	void *rows = NULL;
 	int r;
 
 	*out = NULL;
@@ -393,19 +397,11 @@ amtp_store_token_list(struct amtp_store *st, struct amtp_token_rec **out,
 	    " admin_tokens ORDER BY id LIMIT $1",
 	    PARAMS(INT(AMTP_STORE_LIST_MAX)), &res)) != 0)
 		goto out;
-	if (res->nrows > 0 && (v = calloc(res->nrows, sizeof(*v))) == NULL) {
-		r = AMTP_E_NOMEM;
+	if ((r = store_rows(res, sizeof(**out), token_row, &rows, n)) != 0)
 		goto out;
-	}
-	for (i = 0; i < res->nrows; i++)
-		if ((r = token_from_row(res, i, &v[i])) != 0)
-			goto out;
-	*out = v;
-	v = NULL;
-	*n = res->nrows;
+	*out = rows;
 	r = 0;
  out:
-	free(v);
 	store_res_free(res);
 	return r;
 }

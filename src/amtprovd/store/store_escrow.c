@@ -369,6 +369,13 @@ cert_from_row(const struct sqlres *res, size_t row, struct amtp_cert_rec *c)
 	return 0;
 }
 
+/* The row converter for store_rows. */
+static int
+cert_row(const struct sqlres *res, size_t row, void *dst)
+{
+	return cert_from_row(res, row, (struct amtp_cert_rec *)dst);
+}
+
 int
 amtp_store_cert_add(struct amtp_store *st, const struct amtp_cert_rec *rec,
     const char *pem, const struct amtp_secret *key, int64_t *id)
@@ -533,9 +540,8 @@ amtp_store_cert_list(struct amtp_store *st, int64_t device_id,
     size_t *total)
 {
 	struct sqlres *res = NULL;
-	struct amtp_cert_rec *v = NULL;
+	void *rows = NULL;
 	int64_t cnt = 0;
-	size_t i;
 	int r;
 
 	*out = NULL;
@@ -558,21 +564,13 @@ amtp_store_cert_list(struct amtp_store *st, int64_t device_id,
 	    " LIMIT $2 OFFSET $3", PARAMS(INT(device_id), INT(limit),
 	    INT(offset)), &res)) != 0)
 		goto out;
-	if (res->nrows > 0 && (v = calloc(res->nrows, sizeof(*v))) == NULL) {
-		r = AMTP_E_NOMEM;
+	if ((r = store_rows(res, sizeof(**out), cert_row, &rows, n)) != 0)
 		goto out;
-	}
-	for (i = 0; i < res->nrows; i++)
-		if ((r = cert_from_row(res, i, &v[i])) != 0)
-			goto out;
-	*out = v;
-	v = NULL;
-	*n = res->nrows;
+	*out = rows;
 	if (total != NULL)
 		*total = (size_t)cnt;
 	r = 0;
  out:
-	free(v);
 	store_res_free(res);
 	return r;
 }

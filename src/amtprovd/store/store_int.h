@@ -129,6 +129,14 @@ int store_cell_int(const struct sqlres *r, size_t row, size_t col,
 int store_cell_text(const struct sqlres *r, size_t row, size_t col,
     char *dst, size_t dstsz);
 
+/* Converts every row of res with from_row into a new array of res->nrows
+ * elements of elem_size bytes each (zeroed first): *out (free(); NULL when
+ * there are no rows) and *n.  On error *out is NULL, *n is 0, and the error
+ * of from_row (or AMTP_E_NOMEM) is returned. */
+int store_rows(const struct sqlres *res, size_t elem_size,
+    int (*from_row)(const struct sqlres *, size_t, void *), void **out,
+    size_t *n);
+
 /* Checks a text argument: NULL allowed unless required (AMTP_E_INVAL), at
  * most max bytes (AMTP_E_TOOBIG), no control characters (AMTP_E_INVAL). */
 int store_check_text(const char *s, size_t max, int required);

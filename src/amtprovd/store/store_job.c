@@ -54,6 +54,13 @@ job_from_row(const struct sqlres *res, size_t row, struct amtp_job_rec *j)
 	return 0;
 }
 
+/* The row converter for store_rows. */
+static int
+job_row(const struct sqlres *res, size_t row, void *dst)
+{
+	return job_from_row(res, row, (struct amtp_job_rec *)dst);
+}
+
 static int
 check_owner(const char *owner)
 {
@@ -507,9 +514,9 @@ amtp_store_job_list(struct amtp_store *st, const struct amtp_job_filter *f,
     struct amtp_job_rec **out, size_t *n, size_t *total)
 {
 	struct sqlres *res = NULL;
-	struct amtp_job_rec *v = NULL;
+	void *rows = NULL;
 	const char *state = "", *kind = "";
-	size_t limit = 0, offset = 0, i;
+	size_t limit = 0, offset = 0;
 	int64_t dev = 0, cnt = 0;
 	int r;
 
@@ -544,23 +551,13 @@ amtp_store_job_list(struct amtp_store *st, const struct amtp_job_filter *f,
 	    " ORDER BY id DESC LIMIT $4 OFFSET $5", PARAMS(INT(dev),
 	    TXT(state), TXT(kind), INT(limit), INT(offset)), &res)) != 0)
 		goto out;
-	if (res->nrows > 0) {
-		if ((v = calloc(res->nrows, sizeof(*v))) == NULL) {
-			r = AMTP_E_NOMEM;
-			goto out;
-		}
-		for (i = 0; i < res->nrows; i++)
-			if ((r = job_from_row(res, i, &v[i])) != 0)
-				goto out;
-	}
-	*out = v;
-	v = NULL;
-	*n = res->nrows;
+	if ((r = store_rows(res, sizeof(**out), job_row, &rows, n)) != 0)
+		goto out;
+	*out = rows;
 	if (total != NULL)
 		*total = (size_t)cnt;
 	r = 0;
  out:
-	free(v);
 	store_res_free(res);
 	return r;
 }
