@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,25 @@ site_route_match(const struct site_route *routes, enum site_method m,
 		return 0;
 	}
 	return seen ? AMTP_E_DENIED : AMTP_E_NOTFOUND;
+}
+
+void
+site_json_wipe(json_t *j)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (json_is_string(j))
+		explicit_bzero((char *)(uintptr_t)json_string_value(j),
+		    json_string_length(j));
+	else if (json_is_object(j)) {
+		json_object_foreach(j, k, v)
+			site_json_wipe(v);
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			site_json_wipe(v);
+	}
 }
 
 void
@@ -436,6 +456,8 @@ completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 		    req->route->name : "unknown", req->status, dt / 1e6,
 		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
 		    " (not completed)");
+	if (req->sensitive)
+		site_json_wipe(req->json);	/* a password or a token */
 	json_decref(req->json);
 	free(req->text);
 	amtp_buf_free(req->buf);

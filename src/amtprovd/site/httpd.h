@@ -110,6 +110,9 @@ unsigned site_httpd_port(const struct site_httpd *h);
 int site_route_match(const struct site_route *routes, enum site_method m,
     const char *path, const struct site_route **route, struct site_req *req);
 
+/* Wipes every string value in j, nested ones too (a sensitive answer's
+ * password or token, before the answer is freed); NULL is a no-op. */
+void site_json_wipe(json_t *j);
 /* Answers: set status and body (takes the reference of j; j NULL is a 500). */
 void site_reply_json(struct site_req *req, int status, json_t *j);
 void site_reply_err(struct site_req *req, const struct site_err *e);
