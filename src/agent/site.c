@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,7 +313,7 @@ agent_site_parse(enum agent_call call, long http_status, const void *data,
     size_t len, struct agent_answer *out, struct agent_err *e)
 {
 	json_error_t jerr;
-	json_t *o = NULL;
+	json_t *o = NULL, *v;
 	char code[64], text[SITE_MSG_MAX + 1];
 	int r;
 
@@ -379,6 +380,10 @@ agent_site_parse(enum agent_call call, long http_status, const void *data,
 		goto out;
 	r = 0;
  out:
+	if ((v = json_object_get(o, "agent_token")) != NULL &&
+	    json_is_string(v))	/* the tree's copy of the token */
+		explicit_bzero((char *)(uintptr_t)json_string_value(v),
+		    json_string_length(v));
 	json_decref(o);
 	if (r != 0) {
 		agent_answer_wipe(out);
