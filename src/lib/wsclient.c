@@ -8,9 +8,14 @@
  * request's body is kept until it finishes, because a 401 makes us send it
  * again with an Authorization header.
  */
+#include <sys/epoll.h>
+
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/bio.h>
@@ -27,12 +32,76 @@
 #include "amtprov/str.h"
 #include "amtprov/wsclient.h"
 
+/*
+ * libcurl's multi "socket" interface: libcurl says which sockets to watch
+ * (on_socket, into our epoll set) and when to call it back (on_timer), and
+ * we hand it only the sockets that are ready.  curl_multi_perform() would
+ * walk every transfer on each call: with thousands of devices at once that
+ * walk is most of the work.
+ */
 struct amtp_wsclient {
 	CURLM				*multi;
 	struct amtp_wsclient_opts	 opts;
 	size_t				 ndevs;
 	int				 active;	/* devices with a request */
+	int				 epfd;
+	int64_t				 timer_ms;	/* libcurl's deadline;
+							 * -1 none */
 };
+
+#define WS_EVENTS_MAX	256
+
+static int64_t
+ws_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* CURLMOPT_SOCKETFUNCTION */
+static int
+on_socket(CURL *e, curl_socket_t s, int what, void *ud, void *sockp)
+{
+	struct amtp_wsclient *c = ud;
+	struct epoll_event ev;
+
+	(void)e;
+	if (what == CURL_POLL_REMOVE) {
+		(void)epoll_ctl(c->epfd, EPOLL_CTL_DEL, s, NULL);
+		(void)curl_multi_assign(c->multi, s, NULL);
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.data.fd = s;
+	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+		ev.events |= EPOLLIN;
+	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+		ev.events |= EPOLLOUT;
+	if (sockp == NULL) {
+		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, s, &ev) == -1 &&
+		    (errno != EEXIST ||
+		    epoll_ctl(c->epfd, EPOLL_CTL_MOD, s, &ev) == -1))
+			return -1;
+		(void)curl_multi_assign(c->multi, s, c);
+	} else if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, s, &ev) == -1 &&
+	    (errno != ENOENT || epoll_ctl(c->epfd, EPOLL_CTL_ADD, s,
+	    &ev) == -1))
+		return -1;
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION */
+static int
+on_timer(CURLM *m, long timeout_ms, void *ud)
+{
+	struct amtp_wsclient *c = ud;
+
+	(void)m;
+	c->timer_ms = timeout_ms < 0 ? -1 : ws_now_ms() + timeout_ms;
+	return 0;
+}
 
 struct amtp_wsclient_ident {
 	X509			*leaf;
@@ -98,6 +167,11 @@ amtp_wsclient_new(const struct amtp_wsclient_opts *opts,
 		curl_global_cleanup();
 		goto out;
 	}
+	c->timer_ms = -1;
+	if ((c->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		r = AMTP_E_IO;
+		goto out;
+	}
 	if (opts != NULL)
 		c->opts = *opts;
 	if (c->opts.connect_timeout_ms <= 0)
@@ -111,7 +185,13 @@ amtp_wsclient_new(const struct amtp_wsclient_opts *opts,
 		c->opts.max_connections = AMTP_WSCLIENT_MAX_CONNECTIONS;
 	if ((c->multi = curl_multi_init()) == NULL)
 		goto out;
-	if (curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+	if (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket) !=
+	    CURLM_OK ||
+	    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
+	    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer) !=
+	    CURLM_OK ||
+	    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK ||
+	    curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
 	    c->opts.max_connections) != CURLM_OK ||
 	    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS,
 	    c->opts.max_connections) != CURLM_OK) {
@@ -213,6 +293,8 @@ amtp_wsclient_free(struct amtp_wsclient *c)
 		return;
 	if (c->multi != NULL)
 		curl_multi_cleanup(c->multi);
+	if (c->epfd > 0)
+		close(c->epfd);
 	free(c);
 	curl_global_cleanup();
 }
@@ -787,23 +869,61 @@ process(struct amtp_wsclient *c)
 	}
 }
 
+/* Lets libcurl act on its deadline when it is due. */
+static int
+ws_timeouts(struct amtp_wsclient *c)
+{
+	int running, n;
+
+	/* a finished request may start another (Digest): a few rounds */
+	for (n = 0; n < 4 && c->timer_ms >= 0 && c->timer_ms <= ws_now_ms();
+	    n++) {
+		c->timer_ms = -1;
+		if (curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0,
+		    &running) != CURLM_OK)
+			return AMTP_E_INTERNAL;
+		process(c);
+	}
+	return 0;
+}
+
 int
 amtp_wsclient_run(struct amtp_wsclient *c, int timeout_ms)
 {
-	int running = 0;
+	struct epoll_event ev[WS_EVENTS_MAX];
+	int64_t now;
+	int i, n, running, flags, wait;
 
 	if (c == NULL)
 		return AMTP_E_INVAL;
-	if (curl_multi_perform(c->multi, &running) != CURLM_OK)
+	if (ws_timeouts(c) != 0)
 		return AMTP_E_INTERNAL;
-	process(c);
 	if (c->active == 0)
 		return 0;
-	if (curl_multi_poll(c->multi, NULL, 0, timeout_ms, NULL) != CURLM_OK)
-		return AMTP_E_INTERNAL;
-	if (curl_multi_perform(c->multi, &running) != CURLM_OK)
-		return AMTP_E_INTERNAL;
+	wait = timeout_ms < 0 ? 0 : timeout_ms;
+	if (c->timer_ms >= 0) {
+		now = ws_now_ms();
+		if (c->timer_ms - now < wait)
+			wait = c->timer_ms <= now ? 0 : (int)(c->timer_ms - now);
+	}
+	n = epoll_wait(c->epfd, ev, WS_EVENTS_MAX, wait);
+	if (n == -1 && errno != EINTR)
+		return AMTP_E_IO;
+	for (i = 0; i < n; i++) {
+		flags = 0;
+		if (ev[i].events & EPOLLIN)
+			flags |= CURL_CSELECT_IN;
+		if (ev[i].events & EPOLLOUT)
+			flags |= CURL_CSELECT_OUT;
+		if (ev[i].events & (EPOLLERR | EPOLLHUP))
+			flags |= CURL_CSELECT_ERR;
+		if (curl_multi_socket_action(c->multi, ev[i].data.fd, flags,
+		    &running) != CURLM_OK)
+			return AMTP_E_INTERNAL;
+	}
 	process(c);
+	if (ws_timeouts(c) != 0)
+		return AMTP_E_INTERNAL;
 	return c->active;
 }
 

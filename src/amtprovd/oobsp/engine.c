@@ -427,12 +427,39 @@ oobsp_connect(struct oobsp_job *j, const char *user,
 /* Jobs                                                                 */
 /* ------------------------------------------------------------------ */
 
+/* Forgets what the job has queued for the log. */
+static void
+logq_clear(struct oobsp_job *j)
+{
+	struct oobsp_logop *op;
+
+	while ((op = STAILQ_FIRST(&j->logq)) != NULL) {
+		STAILQ_REMOVE_HEAD(&j->logq, entry);
+		explicit_bzero(op, sizeof(*op));
+		free(op);
+	}
+	j->open_op = NULL;
+}
+
+static struct oobsp_logop *
+logop_new(struct oobsp_job *j, enum oobsp_logop_kind kind)
+{
+	struct oobsp_logop *op;
+
+	if ((op = calloc(1, sizeof(*op))) == NULL)
+		return NULL;
+	op->kind = kind;
+	STAILQ_INSERT_TAIL(&j->logq, op, entry);
+	return op;
+}
+
 static void
 job_free(struct oobsp_job *j)
 {
 	if (j == NULL)
 		return;
 	oobsp_disconnect(j);
+	logq_clear(j);
 	amtp_wsman_response_free(j->resp);
 	amtp_wsman_response_free(j->saved);
 	X509_free(j->web_cert);
@@ -462,56 +489,168 @@ job_lost(struct oobsp_job *j, int r, const char *what)
 	job_drop(j);
 }
 
-/* Ends the job (done or failed) in the database. */
+/*
+ * Ends the job (done or failed): queued for the next flush, which writes it
+ * after the job's step rows, under the same commit; the job stops here.
+ */
 static void
 job_finish(struct oobsp_job *j, enum amtp_job_state state, const char *why)
 {
-	struct oobsp_engine *e = j->e;
-	int r;
+	struct oobsp_logop *op;
 
-	if (state == AMTP_JOB_FAILED && j->dev.id != 0) {
-		/* the device record says why, too (never a secret) */
-		r = amtp_store_device_set_status(e->st, j->dev.id,
-		    j->prov_state == 2 ? AMTP_AMT_PROVISIONED :
-		    AMTP_AMT_NOT_PROVISIONED, why);
-		if (r != 0)
-			log_warn_r(r, "job %lld: device status",
-			    (long long)j->rec.id);
-	}
-	if ((r = amtp_store_job_finish(e->st, j->rec.id, e->owner, state,
-	    why)) != 0) {
-		job_lost(j, r, "finish");
+	if ((op = logop_new(j, OOBSP_LOG_FINISH)) == NULL) {
+		job_lost(j, AMTP_E_NOMEM, "finish");
 		return;
 	}
-	if (state == AMTP_JOB_DONE) {
-		e->stats.jobs_done++;
-		log_info("job %lld: dev %lld provisioned", (long long)j->rec.id,
-		    (long long)j->dev.id);
-	} else {
-		e->stats.jobs_failed++;
-		log_warnx("job %lld: dev %lld: failed: %s",
-		    (long long)j->rec.id, (long long)j->dev.id, why);
+	op->state = state;
+	if (state == AMTP_JOB_FAILED && j->dev.id != 0) {
+		/* the device record says why, too (never a secret) */
+		op->set_status = 1;
+		op->status = j->prov_state == 2 ? AMTP_AMT_PROVISIONED :
+		    AMTP_AMT_NOT_PROVISIONED;
 	}
+	amtp_strlcpy(op->text, why != NULL ? why : "", sizeof(op->text));
+	j->closing = 1;
 	job_drop(j);
 }
 
+/* Gives the job back to the queue (a transient fault): queued, as above. */
 static void
 job_requeue(struct oobsp_job *j, const char *why)
 {
-	struct oobsp_engine *e = j->e;
-	int r, delay;
+	struct oobsp_logop *op;
 
-	delay = e->cfg.requeue_secs != 0 ? e->cfg.requeue_secs :
-	    OOBSP_REQUEUE_SECS;
-	if ((r = amtp_store_job_requeue(e->st, j->rec.id, e->owner, delay,
-	    why)) != 0) {
-		job_lost(j, r, "requeue");
+	if ((op = logop_new(j, OOBSP_LOG_REQUEUE)) == NULL) {
+		job_lost(j, AMTP_E_NOMEM, "requeue");
 		return;
 	}
-	e->stats.jobs_requeued++;
-	log_info("job %lld: requeued for %d s: %s", (long long)j->rec.id,
-	    delay, why);
+	amtp_strlcpy(op->text, why, sizeof(op->text));
+	j->closing = 1;
 	job_drop(j);
+}
+
+/* Inside the flush's batch: the job's queued writes, in order. */
+static int
+logq_write(struct oobsp_job *j)
+{
+	struct oobsp_engine *e = j->e;
+	struct oobsp_logop *op;
+	int64_t id;
+	int r, delay;
+
+	STAILQ_FOREACH(op, &j->logq, entry) {
+		switch (op->kind) {
+		case OOBSP_LOG_STEP:
+			id = op->step_id;
+			if ((r = amtp_store_job_step_log(e->st, j->rec.id,
+			    e->owner, op->name, &id, op->outcome,
+			    op->text)) != 0)
+				return r;
+			if (op == j->open_op)
+				j->step_id = id;
+			break;
+		case OOBSP_LOG_FINISH:
+			if (op->set_status &&
+			    (r = amtp_store_device_set_status(e->st,
+			    j->dev.id, op->status, op->text)) != 0 &&
+			    r != AMTP_E_NOTFOUND)
+				return r;
+			if ((r = amtp_store_job_finish(e->st, j->rec.id,
+			    e->owner, op->state, op->text[0] != '\0' ?
+			    op->text : NULL)) != 0)
+				return r;
+			break;
+		case OOBSP_LOG_REQUEUE:
+			delay = e->cfg.requeue_secs != 0 ?
+			    e->cfg.requeue_secs : OOBSP_REQUEUE_SECS;
+			if ((r = amtp_store_job_requeue(e->st, j->rec.id,
+			    e->owner, delay, op->text)) != 0)
+				return r;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* After the flush's commit (r its outcome for this job). */
+static void
+logq_done(struct oobsp_job *j, int r)
+{
+	struct oobsp_engine *e = j->e;
+	struct oobsp_logop *op;
+	const char *what = "step log";
+
+	if (r != 0) {
+		STAILQ_FOREACH(op, &j->logq, entry)
+			if (op->kind == OOBSP_LOG_FINISH)
+				what = "finish";
+			else if (op->kind == OOBSP_LOG_REQUEUE)
+				what = "requeue";
+		logq_clear(j);
+		job_lost(j, r, what);
+		return;
+	}
+	STAILQ_FOREACH(op, &j->logq, entry) {
+		if (op->kind == OOBSP_LOG_FINISH &&
+		    op->state == AMTP_JOB_DONE) {
+			e->stats.jobs_done++;
+			log_info("job %lld: dev %lld provisioned",
+			    (long long)j->rec.id, (long long)j->dev.id);
+		} else if (op->kind == OOBSP_LOG_FINISH) {
+			e->stats.jobs_failed++;
+			log_warnx("job %lld: dev %lld: failed: %s",
+			    (long long)j->rec.id, (long long)j->dev.id,
+			    op->text);
+		} else if (op->kind == OOBSP_LOG_REQUEUE) {
+			e->stats.jobs_requeued++;
+			log_info("job %lld: requeued for %d s: %s",
+			    (long long)j->rec.id, e->cfg.requeue_secs != 0 ?
+			    e->cfg.requeue_secs : OOBSP_REQUEUE_SECS,
+			    op->text);
+		}
+	}
+	logq_clear(j);
+}
+
+/*
+ * Writes what the jobs have queued (step rows, finishes, requeues) in one
+ * transaction, each job's writes under its own savepoint: a job that lost
+ * its lease is dropped alone.  A failed commit drops every job that had
+ * writes in it (their leases expire and they resume from the log).
+ */
+static void
+engine_flush(struct oobsp_engine *e)
+{
+	struct oobsp_job *j;
+	int r, rc, any = 0;
+
+	e->next_flush_ms = now_ms() + (e->cfg.log_flush_ms != 0 ?
+	    e->cfg.log_flush_ms : OOBSP_LOG_FLUSH_MS);
+
+	TAILQ_FOREACH(j, &e->jobs, entry)
+		if (!STAILQ_EMPTY(&j->logq)) {
+			any = 1;
+			break;
+		}
+	if (!any)
+		return;
+	if ((rc = amtp_store_batch_begin(e->st)) == 0) {
+		TAILQ_FOREACH(j, &e->jobs, entry) {
+			if (STAILQ_EMPTY(&j->logq))
+				continue;
+			if ((r = amtp_store_batch_unit_begin(e->st)) == 0)
+				r = logq_write(j);
+			j->flush_r = amtp_store_batch_unit_end(e->st, r);
+		}
+		rc = amtp_store_batch_end(e->st, 0);
+	}
+	if (rc != 0)
+		log_warn_r(rc, "step log: commit: %s",
+		    amtp_store_errmsg(e->st));
+	e->stats.log_commits++;
+	TAILQ_FOREACH(j, &e->jobs, entry)
+		if (!STAILQ_EMPTY(&j->logq))
+			logq_done(j, rc != 0 ? rc : j->flush_r);
 }
 
 /* Reads the step log: which steps are done from earlier attempts. */
@@ -586,6 +725,7 @@ engine_claim(struct oobsp_engine *e)
 		return AMTP_E_NOMEM;
 	j->e = e;
 	j->prov_state = -1;
+	STAILQ_INIT(&j->logq);
 	r = amtp_store_job_claim(e->st, e->owner, e->cfg.lease_secs, &j->rec);
 	if (r != 0) {
 		free(j);
@@ -622,20 +762,45 @@ engine_claim(struct oobsp_engine *e)
 	return 0;
 }
 
-/* Closes the open step row. */
+/* Opens a step row (queued). */
+static int
+step_begin(struct oobsp_job *j, const char *name)
+{
+	struct oobsp_logop *op;
+
+	if ((op = logop_new(j, OOBSP_LOG_STEP)) == NULL) {
+		job_lost(j, AMTP_E_NOMEM, "step start");
+		return AMTP_E_NOMEM;
+	}
+	op->outcome = AMTP_STEP_STARTED;
+	amtp_strlcpy(op->name, name, sizeof(op->name));
+	j->step_open = 1;
+	j->step_id = 0;
+	j->open_op = op;
+	return 0;
+}
+
+/* Closes the open step row (queued: a whole row when its start is still
+ * queued, else the end of the written row). */
 static int
 step_end(struct oobsp_job *j, enum amtp_step_outcome o)
 {
-	int r;
+	struct oobsp_logop *op;
 
-	if (j->step_id == 0)
+	if (!j->step_open)
 		return 0;
-	r = amtp_store_job_step_end(j->e->st, j->rec.id, j->e->owner,
-	    j->step_id, o, j->detail);
+	j->step_open = 0;
+	if ((op = j->open_op) != NULL)
+		j->open_op = NULL;
+	else if ((op = logop_new(j, OOBSP_LOG_STEP)) == NULL) {
+		job_lost(j, AMTP_E_NOMEM, "step end");
+		return AMTP_E_NOMEM;
+	} else
+		op->step_id = j->step_id;
+	op->outcome = o;
+	amtp_strlcpy(op->text, j->detail, sizeof(op->text));
 	j->step_id = 0;
-	if (r != 0)
-		job_lost(j, r, "step end");
-	return r;
+	return 0;
 }
 
 /* Records a step that is not run, with a reason. */
@@ -645,11 +810,8 @@ step_skip(struct oobsp_job *j, const char *why)
 	const struct oobsp_step *s = &j->plan->steps[j->step];
 	int r;
 
-	if ((r = amtp_store_job_step_start(j->e->st, j->rec.id, j->e->owner,
-	    s->name, &j->step_id)) != 0) {
-		job_lost(j, r, "step start");
+	if ((r = step_begin(j, s->name)) != 0)
 		return r;
-	}
 	amtp_strlcpy(j->detail, why, sizeof(j->detail));
 	return step_end(j, AMTP_STEP_SKIPPED);
 }
@@ -662,7 +824,7 @@ job_advance(struct oobsp_job *j)
 	const struct oobsp_step *s;
 	char why[2 * AMTP_STORE_TEXT_MAX + 128];
 	unsigned backoff;
-	int r, v;
+	int v;
 
 	while (j->state == OOBSP_JS_RUNNABLE) {
 		if (j->step >= j->plan->n) {
@@ -670,7 +832,7 @@ job_advance(struct oobsp_job *j)
 			return;
 		}
 		s = &j->plan->steps[j->step];
-		if (j->step_id == 0 && j->pc == 0) {
+		if (!j->step_open && j->pc == 0) {
 			/* decide whether the step runs at all */
 			if ((s->flags & OOBSP_F_SESSION) == 0 &&
 			    j->done[j->step]) {
@@ -687,10 +849,12 @@ job_advance(struct oobsp_job *j)
 				j->step++;
 				continue;
 			}
-			if ((r = amtp_store_job_step_start(e->st, j->rec.id,
-			    e->owner, s->name, &j->step_id)) != 0) {
-				job_lost(j, r, "step start");
+			if (step_begin(j, s->name) != 0)
 				return;
+			if (s->flags & OOBSP_F_LOGFIRST) {
+				engine_flush(e);
+				if (j->state == OOBSP_JS_GONE)
+					return;
 			}
 			j->step_t0_ms = now_ms();
 			j->detail[0] = '\0';
@@ -815,6 +979,9 @@ oobsp_engine_free(struct oobsp_engine *e)
 
 	if (e == NULL)
 		return;
+	/* what the jobs did is in the log (not after a simulated crash) */
+	if (!e->dead)
+		engine_flush(e);
 	while ((j = TAILQ_FIRST(&e->jobs)) != NULL) {
 		TAILQ_REMOVE(&e->jobs, j, entry);
 		job_free(j);
@@ -877,9 +1044,14 @@ oobsp_engine_poll(struct oobsp_engine *e, int timeout_ms, int *busy)
 		if (e->dead)
 			return AMTP_E_INTERNAL;
 	}
+	if (now_ms() >= e->next_flush_ms)
+		engine_flush(e);
 	/* how long may we wait for I/O */
 	wait = timeout_ms;
 	TAILQ_FOREACH(j, &e->jobs, entry) {
+		if (!STAILQ_EMPTY(&j->logq) && e->next_flush_ms - now < wait)
+			wait = e->next_flush_ms - now < 0 ? 0 :
+			    e->next_flush_ms - now;
 		if (j->state == OOBSP_JS_RUNNABLE)
 			wait = 0;
 		else if (j->state == OOBSP_JS_SLEEPING && j->wake_ms - now < wait)
@@ -903,9 +1075,12 @@ oobsp_engine_poll(struct oobsp_engine *e, int timeout_ms, int *busy)
 			job_advance(j);
 	if (e->dead)
 		return AMTP_E_INTERNAL;
+	if (now_ms() >= e->next_flush_ms)
+		engine_flush(e);
 	for (j = TAILQ_FIRST(&e->jobs); j != NULL; j = tmp) {
 		tmp = TAILQ_NEXT(j, entry);
-		if (j->state != OOBSP_JS_GONE)
+		/* a finished job stays until its last writes are in */
+		if (j->state != OOBSP_JS_GONE || !STAILQ_EMPTY(&j->logq))
 			continue;
 		TAILQ_REMOVE(&e->jobs, j, entry);
 		e->njobs--;

@@ -69,6 +69,10 @@
 /* Time between two claims of a service point that found nothing to do
  * (ms): an idle service point polls the queue at this pace. */
 #define OOBSP_IDLE_CLAIM_MS		500
+/* The step-log writes of all jobs are committed together at most this
+ * often (each commit waits for the disk): the log is at most this late,
+ * and a finished job leaves the engine after its last write. */
+#define OOBSP_LOG_FLUSH_MS		25
 
 struct amtp_conf;
 struct amtp_secret;
@@ -262,6 +266,10 @@ struct oobsp_job;
 #define OOBSP_F_SESSION	0x01	/* runs on every attempt (opens the session) */
 #define OOBSP_F_STAGE1	0x02	/* first stage: not run once the device is POST */
 #define OOBSP_F_STAGE2	0x04	/* second stage */
+#define OOBSP_F_LOGFIRST 0x08	/* its start is in the log (committed) before
+				 * it runs: a later attempt must know it was
+				 * tried (step rows are otherwise written at
+				 * the engine's next flush) */
 
 struct oobsp_step {
 	const char	*name;		/* as in the step log */
@@ -314,6 +322,7 @@ struct oobsp_engine_cfg {
 	unsigned	 backoff_ms;		/* 0: OOBSP_BACKOFF_MS */
 	int		 requeue_secs;		/* 0: OOBSP_REQUEUE_SECS */
 	unsigned	 idle_claim_ms;		/* 0: OOBSP_IDLE_CLAIM_MS */
+	unsigned	 log_flush_ms;		/* 0: OOBSP_LOG_FLUSH_MS */
 	/* for tests: stop (as if killed) after this many requests; 0: never */
 	unsigned long	 die_after_requests;
 };
@@ -365,6 +374,7 @@ struct oobsp_stats {
 	unsigned long	jobs_requeued;
 	unsigned long	requests;
 	unsigned long	step_retries;
+	unsigned long	log_commits;	/* step-log flushes (one commit each) */
 };
 void oobsp_engine_stats(const struct oobsp_engine *e, struct oobsp_stats *s);
 

@@ -43,6 +43,33 @@ enum oobsp_cand_kind {
 	OOBSP_CAND__MAX
 };
 
+/*
+ * A write to a job's row or its step log, queued until the engine's next
+ * flush (engine.c), where the writes of all jobs share one commit: the
+ * step log costs a commit per poll round, not two per step and device.
+ * Nothing in the log must be durable before the device is touched, except
+ * a step marked OOBSP_F_LOGFIRST (the flush is then done at once); the
+ * escrow, which must be, commits on its own.
+ */
+enum oobsp_logop_kind {
+	OOBSP_LOG_STEP = 0,	/* a row: new (step_id 0) or the end of one */
+	OOBSP_LOG_FINISH,	/* the job is done or failed */
+	OOBSP_LOG_REQUEUE	/* the job goes back to the queue */
+};
+
+struct oobsp_logop {
+	STAILQ_ENTRY(oobsp_logop)	 entry;
+	enum oobsp_logop_kind		 kind;
+	int64_t				 step_id;	/* STEP: the row to end */
+	enum amtp_step_outcome		 outcome;	/* STEP */
+	enum amtp_job_state		 state;		/* FINISH */
+	int				 set_status;	/* FINISH: device too */
+	enum amtp_amt_status		 status;
+	char				 name[AMTP_STORE_NAME_MAX + 1];
+	char				 text[AMTP_STORE_TEXT_MAX + 1];	/* detail,
+							 * reason */
+};
+
 struct oobsp_engine {
 	struct oobsp_engine_cfg		 cfg;
 	char				 owner[AMTP_STORE_OWNER_MAX + 1];
@@ -57,6 +84,7 @@ struct oobsp_engine {
 	TAILQ_HEAD(, oobsp_job)		 jobs;
 	int				 njobs;
 	int64_t				 next_claim_ms;	/* claim backoff */
+	int64_t				 next_flush_ms;	/* step log */
 	unsigned long			 msgid;
 	int				 dead;		/* die_after reached */
 	struct oobsp_stats		 stats;
@@ -78,7 +106,12 @@ struct oobsp_job {
 	const struct oobsp_plan		*plan;
 	size_t				 step;
 	int				 pc;		/* inside the step */
-	int64_t				 step_id;	/* open step row, 0 none */
+	int				 step_open;	/* a step row is open */
+	int64_t				 step_id;	/* its id once written */
+	struct oobsp_logop		*open_op;	/* its queued start */
+	STAILQ_HEAD(, oobsp_logop)	 logq;		/* not yet written */
+	int				 closing;	/* finish/requeue queued */
+	int				 flush_r;	/* its writes, last flush */
 	int64_t				 step_t0_ms;
 	int				 step_tries;	/* transient failures */
 	uint8_t				 done[OOBSP_PLAN_MAX];	/* from the log */

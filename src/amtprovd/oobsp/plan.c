@@ -92,7 +92,7 @@ const struct oobsp_step oobsp_plan_unprovision[] = {
 	    "Digest with the escrowed admin password (pending first); a "
 	    "device that no longer listens after an earlier attempt's "
 	    "Unprovision is PRE" },
-	{ "unprovision", oobsp_step_unprovision, 0,
+	{ "unprovision", oobsp_step_unprovision, OOBSP_F_LOGFIRST,
 	    "AMT_SetupAndConfigurationService.Unprovision(ProvisioningMode 1)" },
 	{ "confirm-pre", oobsp_step_confirm_pre, 0,
 	    "a new connection: refused (PRE closes 16993) or "

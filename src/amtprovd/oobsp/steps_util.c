@@ -61,7 +61,8 @@ oobsp_pin_append(X509 *cert, char *dst, size_t dstsz)
 	size_t used = strlen(dst);
 	int len, r;
 
-	if ((len = i2d_PUBKEY(X509_get0_pubkey(cert), &der)) <= 0)
+	/* the certificate's own SubjectPublicKeyInfo: no key decoding */
+	if ((len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der)) <= 0)
 		return AMTP_E_CRYPTO;
 	if (EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL) != 1) {
 		r = AMTP_E_CRYPTO;

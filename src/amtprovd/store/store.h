@@ -380,6 +380,17 @@ int amtp_store_job_step_start(struct amtp_store *st, int64_t job_id,
 int amtp_store_job_step_end(struct amtp_store *st, int64_t job_id,
     const char *owner, int64_t step_id, enum amtp_step_outcome outcome,
     const char *detail);
+/*
+ * Both in one: with *step_id 0, a new row for step, open (outcome
+ * AMTP_STEP_STARTED: *step_id gets its id) or whole (any other outcome:
+ * started and ended now); with *step_id set, ends that row (as step_end).
+ * The service point queues its step rows and writes them this way, many
+ * jobs under one commit (amtp_store_batch_begin): this one, like
+ * amtp_store_job_requeue and amtp_store_job_finish, joins an open batch.
+ */
+int amtp_store_job_step_log(struct amtp_store *st, int64_t job_id,
+    const char *owner, const char *step, int64_t *step_id,
+    enum amtp_step_outcome outcome, const char *detail);
 
 /*
  * Ends a running job held by owner: state is AMTP_JOB_DONE or
@@ -734,8 +745,9 @@ int amtp_store_setting_get(struct amtp_store *st, const char *key, char *out,
  * returned); amtp_store_batch_end(st, r) commits (r == 0) or rolls back the
  * whole batch and returns r or the commit's error.  Inside a batch, call
  * only store functions that open no transaction of their own (device
- * upsert/status/OTP hash, agent put, job enqueue, batch_set_facts); the
- * others answer AMTP_E_INTERNAL.  Never put credentials in a batch.
+ * upsert/status/OTP hash, agent put, job enqueue, batch_set_facts, job
+ * step log/start/end, job finish and requeue); the others answer
+ * AMTP_E_INTERNAL.  Never put credentials in a batch.
  * Usage:
  *	amtp_store_batch_begin(st);
  *	amtp_store_batch_unit_begin(st);

@@ -10,7 +10,8 @@
  *
  * Inside a batch only functions that do not open their own transaction may
  * be called (those that do answer AMTP_E_INTERNAL): device upsert, status,
- * OTP hash, agent put, job enqueue, and amtp_store_batch_set_facts below.
+ * OTP hash, agent put, job enqueue, the job step log, finish and requeue
+ * (which join the batch), and amtp_store_batch_set_facts below.
  * Credentials are never written inside a batch: their own functions commit
  * (durably) on their own, as the escrow rule wants.
  */

@@ -15,6 +15,7 @@
 
 #include "amtprov/err.h"
 #include "amtprov/limits.h"
+#include "amtprov/str.h"
 
 #include "store/store.h"
 #include "store/store_int.h"
@@ -272,81 +273,95 @@ hold(struct amtp_store *st, int64_t job_id, const char *owner, int64_t *att)
 	return r;
 }
 
-int
-amtp_store_job_step_start(struct amtp_store *st, int64_t job_id,
-    const char *owner, const char *step, int64_t *step_id)
+/* Opens a transaction, or joins the batch the caller has open (*own 0). */
+static int
+tx_join(struct amtp_store *st, int *own)
 {
-	struct sqlres *res = NULL;
-	int64_t att, id = 0;
-	int r;
-
-	*step_id = 0;
-	if ((r = check_owner(owner)) != 0 ||
-	    (r = store_check_text(step, AMTP_STORE_NAME_MAX, 1)) != 0)
-		return r;
-	if ((r = store_tx_begin(st)) != 0)
-		return r;
-	if ((r = hold(st, job_id, owner, &att)) != 0)
-		goto out;
-	if ((r = store_q(st, "step start", "INSERT INTO job_steps (job_id,"
-	    " attempt, step, owner, started) VALUES ($1, $2, $3, $4, @NOW@)"
-	    " RETURNING id", PARAMS(INT(job_id), INT(att), TXT(step),
-	    TXT(owner)), &res)) != 0)
-		goto out;
-	if ((r = store_cell_int(res, 0, 0, &id)) != 0)
-		goto out;
-	if ((r = store_q(st, "step start", "UPDATE jobs SET step = $2,"
-	    " updated = @NOW@ WHERE id = $1", PARAMS(INT(job_id), TXT(step)),
-	    NULL)) != 0)
-		goto out;
-	r = 0;
- out:
-	store_res_free(res);
-	if ((r = store_tx_end(st, r)) == 0)
-		*step_id = id;
-	return r;
+	*own = !amtp_store_batch_active(st);
+	return *own ? store_tx_begin(st) : 0;
 }
 
-int
-amtp_store_job_step_end(struct amtp_store *st, int64_t job_id,
-    const char *owner, int64_t step_id, enum amtp_step_outcome outcome,
-    const char *detail)
+static int
+tx_leave(struct amtp_store *st, int own, int r)
+{
+	return own ? store_tx_end(st, r) : r;
+}
+
+/* Inside a transaction: ends the open step row step_id of job_id. */
+static int
+step_close(struct amtp_store *st, int64_t job_id, int64_t step_id,
+    const char *oname, const char *detail, char *name, size_t namesz)
 {
 	struct sqlres *res = NULL;
-	const char *oname;
-	int64_t att;
 	int r;
 
-	if (outcome == AMTP_STEP_STARTED ||
-	    (oname = amtp_store_step_outcome_name(outcome)) == NULL)
-		return AMTP_E_INVAL;
-	if ((r = check_owner(owner)) != 0 ||
-	    (r = store_check_text(detail, AMTP_STORE_TEXT_MAX, 0)) != 0)
-		return r;
-	if ((r = store_tx_begin(st)) != 0)
-		return r;
-	if ((r = hold(st, job_id, owner, &att)) != 0)
-		goto out;
 	if ((r = store_q(st, "step end", "UPDATE job_steps SET ended = @NOW@,"
 	    " outcome = $3, detail = $4 WHERE id = $1 AND job_id = $2"
 	    " AND ended = 0 RETURNING step", PARAMS(INT(step_id), INT(job_id),
 	    TXT(oname), TXT(detail ? detail : "")), &res)) != 0)
-		goto out;
+		return r;
 	if (res->nrows == 0) {
 		store_res_free(res);
 		res = NULL;
 		if ((r = store_q(st, "step end", "SELECT id FROM job_steps"
 		    " WHERE id = $1 AND job_id = $2", PARAMS(INT(step_id),
 		    INT(job_id)), &res)) != 0)
-			goto out;
+			return r;
 		r = res->nrows == 0 ? AMTP_E_NOTFOUND : AMTP_E_STATE;
+	} else
+		amtp_strlcpy(name, store_cell(res, 0, 0), namesz);
+	store_res_free(res);
+	return r;
+}
+
+int
+amtp_store_job_step_log(struct amtp_store *st, int64_t job_id,
+    const char *owner, const char *step, int64_t *step_id,
+    enum amtp_step_outcome outcome, const char *detail)
+{
+	struct sqlres *res = NULL;
+	char name[AMTP_STORE_NAME_MAX + 1], msg[AMTP_STORE_TEXT_MAX + 1];
+	const char *oname;
+	int64_t att, id = 0;
+	int own, r;
+
+	if ((oname = amtp_store_step_outcome_name(outcome)) == NULL ||
+	    (*step_id != 0 && outcome == AMTP_STEP_STARTED))
+		return AMTP_E_INVAL;
+	if ((r = check_owner(owner)) != 0 ||
+	    (r = store_check_text(detail, AMTP_STORE_TEXT_MAX, 0)) != 0 ||
+	    (*step_id == 0 &&
+	    (r = store_check_text(step, AMTP_STORE_NAME_MAX, 1)) != 0))
+		return r;
+	if ((r = tx_join(st, &own)) != 0)
+		return r;
+	if ((r = hold(st, job_id, owner, &att)) != 0)
 		goto out;
+	if (*step_id != 0) {
+		if ((r = step_close(st, job_id, *step_id, oname, detail, name,
+		    sizeof(name))) != 0)
+			goto out;
+	} else {
+		/* a new row: open (started) or whole (start and end now) */
+		amtp_strlcpy(name, step, sizeof(name));
+		if ((r = store_q(st, "step log", "INSERT INTO job_steps"
+		    " (job_id, attempt, step, owner, started, ended, outcome,"
+		    " detail) VALUES ($1, $2, $3, $4, @NOW@, CASE WHEN $7 = 0"
+		    " THEN 0 ELSE @NOW@ END, $5, $6) RETURNING id",
+		    PARAMS(INT(job_id), INT(att), TXT(step), TXT(owner),
+		    TXT(oname), TXT(detail ? detail : ""),
+		    INT(outcome != AMTP_STEP_STARTED)), &res)) != 0)
+			goto out;
+		if ((r = store_cell_int(res, 0, 0, &id)) != 0)
+			goto out;
+		if ((r = store_q(st, "step log", "UPDATE jobs SET step = $2,"
+		    " updated = @NOW@ WHERE id = $1", PARAMS(INT(job_id),
+		    TXT(step)), NULL)) != 0)
+			goto out;
 	}
 	if (outcome == AMTP_STEP_FAILED) {
-		char msg[AMTP_STORE_TEXT_MAX + 1];
-
-		(void)snprintf(msg, sizeof(msg), "%s: %s",
-		    store_cell(res, 0, 0), detail ? detail : "failed");
+		(void)snprintf(msg, sizeof(msg), "%s: %s", name,
+		    detail ? detail : "failed");
 		if ((r = store_q(st, "step end", "UPDATE jobs SET"
 		    " last_error = $2, updated = @NOW@ WHERE id = $1",
 		    PARAMS(INT(job_id), TXT(msg)), NULL)) != 0)
@@ -355,7 +370,30 @@ amtp_store_job_step_end(struct amtp_store *st, int64_t job_id,
 	r = 0;
  out:
 	store_res_free(res);
-	return store_tx_end(st, r);
+	if ((r = tx_leave(st, own, r)) == 0 && *step_id == 0 &&
+	    outcome == AMTP_STEP_STARTED)
+		*step_id = id;
+	return r;
+}
+
+int
+amtp_store_job_step_start(struct amtp_store *st, int64_t job_id,
+    const char *owner, const char *step, int64_t *step_id)
+{
+	*step_id = 0;
+	return amtp_store_job_step_log(st, job_id, owner, step, step_id,
+	    AMTP_STEP_STARTED, NULL);
+}
+
+int
+amtp_store_job_step_end(struct amtp_store *st, int64_t job_id,
+    const char *owner, int64_t step_id, enum amtp_step_outcome outcome,
+    const char *detail)
+{
+	if (outcome == AMTP_STEP_STARTED || step_id == 0)
+		return AMTP_E_INVAL;
+	return amtp_store_job_step_log(st, job_id, owner, NULL, &step_id,
+	    outcome, detail);
 }
 
 /* A fenced UPDATE ... RETURNING id of a running job held by owner. */
@@ -406,13 +444,13 @@ int
 amtp_store_job_requeue(struct amtp_store *st, int64_t job_id,
     const char *owner, int delay_secs, const char *reason)
 {
-	int r;
+	int own, r;
 
 	if ((r = check_owner(owner)) != 0 ||
 	    (r = check_lease(delay_secs, 0)) != 0 ||
 	    (r = store_check_text(reason, AMTP_STORE_TEXT_MAX, 0)) != 0)
 		return r;
-	if ((r = store_tx_begin(st)) != 0)
+	if ((r = tx_join(st, &own)) != 0)
 		return r;
 	if ((r = fenced(st, "job requeue", "UPDATE jobs SET state = 'queued',"
 	    " lease_owner = '', lease_expires = 0,"
@@ -424,7 +462,7 @@ amtp_store_job_requeue(struct amtp_store *st, int64_t job_id,
 		goto out;
 	r = close_steps(st, job_id, "abandoned: job requeued");
  out:
-	return store_tx_end(st, r);
+	return tx_leave(st, own, r);
 }
 
 /* After a state-guarded admin UPDATE matched nothing. */

@@ -1809,6 +1809,104 @@ test_settings_delete(void **state)
 	assert_true(add_device(UUID2) > dev);
 }
 
+/*
+ * The service point's batched step log: the rows of several jobs under one
+ * commit, whole rows (start and end at once), ends of written rows, a
+ * finish and a requeue joining the batch; a job whose lease was taken rolls
+ * back alone (its unit) while the others are written.
+ */
+static void
+test_job_step_log_batch(void **state)
+{
+	struct amtp_job_rec j;
+	struct amtp_step_rec *steps = NULL;
+	int64_t d1, d2, j1, j2, open1 = 0, whole = 0;
+	size_t n;
+
+	(void)state;
+	NEED_DB();
+	d1 = add_device(UUID1);
+	d2 = add_device(UUID2);
+	assert_int_equal(amtp_store_job_enqueue(g_st, d1, AMTP_JOB_PROVISION,
+	    &j1, NULL), 0);
+	assert_int_equal(amtp_store_job_enqueue(g_st, d2, AMTP_JOB_PROVISION,
+	    &j2, NULL), 0);
+	assert_int_equal(amtp_store_job_claim(g_st, "sp1", 30, &j), 0);
+	assert_int_equal(amtp_store_job_claim(g_st, "sp1", 30, &j), 0);
+
+	/* bad arguments */
+	assert_int_equal(amtp_store_job_step_log(g_st, j1, "sp1", "connect",
+	    &whole, AMTP_STEP_OUTCOME__MAX, NULL), AMTP_E_INVAL);
+	open1 = 5;
+	assert_int_equal(amtp_store_job_step_log(g_st, j1, "sp1", NULL,
+	    &open1, AMTP_STEP_STARTED, NULL), AMTP_E_INVAL);
+	open1 = 0;
+
+	assert_int_equal(amtp_store_batch_begin(g_st), 0);
+	/* job 1: a whole row, then an open one */
+	assert_int_equal(amtp_store_batch_unit_begin(g_st), 0);
+	assert_int_equal(amtp_store_job_step_log(g_st, j1, "sp1", "connect",
+	    &whole, AMTP_STEP_OK, "12 ms"), 0);
+	assert_int_equal(whole, 0);	/* a whole row gives no id */
+	assert_int_equal(amtp_store_job_step_log(g_st, j1, "sp1",
+	    "read-facts", &open1, AMTP_STEP_STARTED, NULL), 0);
+	assert_int_equal(amtp_store_batch_unit_end(g_st, 0), 0);
+	/* job 2: held by sp1, written as sp2: its unit fails alone */
+	assert_int_equal(amtp_store_batch_unit_begin(g_st), 0);
+	whole = 0;
+	assert_int_equal(amtp_store_batch_unit_end(g_st,
+	    amtp_store_job_step_log(g_st, j2, "sp2", "connect", &whole,
+	    AMTP_STEP_OK, NULL)), AMTP_E_CONFLICT);
+	assert_int_equal(amtp_store_batch_end(g_st, 0), 0);
+	assert_true(open1 > 0);
+
+	assert_int_equal(amtp_store_job_steps(g_st, j1, &steps, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(steps[0].step, "connect");
+	assert_int_equal(steps[0].outcome, AMTP_STEP_OK);
+	assert_true(steps[0].ended >= steps[0].started && steps[0].ended > 0);
+	assert_string_equal(steps[0].detail, "12 ms");
+	assert_string_equal(steps[1].step, "read-facts");
+	assert_int_equal(steps[1].outcome, AMTP_STEP_STARTED);
+	assert_int_equal(steps[1].ended, 0);
+	free(steps);
+	assert_int_equal(amtp_store_job_steps(g_st, j2, &steps, &n), 0);
+	assert_int_equal(n, 0);
+	free(steps);
+
+	/* next flush: the open row ends failed, job 1 finishes, job 2 is
+	 * requeued (which closes nothing: it has no open row) */
+	assert_int_equal(amtp_store_batch_begin(g_st), 0);
+	assert_int_equal(amtp_store_batch_unit_begin(g_st), 0);
+	assert_int_equal(amtp_store_job_step_log(g_st, j1, "sp1", NULL,
+	    &open1, AMTP_STEP_FAILED, "no answer"), 0);
+	assert_int_equal(amtp_store_job_finish(g_st, j1, "sp1",
+	    AMTP_JOB_FAILED, "read-facts: no answer"), 0);
+	assert_int_equal(amtp_store_batch_unit_end(g_st, 0), 0);
+	assert_int_equal(amtp_store_batch_unit_begin(g_st), 0);
+	assert_int_equal(amtp_store_job_requeue(g_st, j2, "sp1", 0,
+	    "device reset"), 0);
+	assert_int_equal(amtp_store_batch_unit_end(g_st, 0), 0);
+	assert_int_equal(amtp_store_batch_end(g_st, 0), 0);
+
+	assert_int_equal(amtp_store_job_get(g_st, j1, &j), 0);
+	assert_int_equal(j.state, AMTP_JOB_FAILED);
+	assert_string_equal(j.step, "read-facts");
+	assert_string_equal(j.last_error, "read-facts: no answer");
+	assert_int_equal(amtp_store_job_steps(g_st, j1, &steps, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(steps[1].outcome, AMTP_STEP_FAILED);
+	assert_string_equal(steps[1].detail, "no answer");
+	free(steps);
+	assert_int_equal(amtp_store_job_get(g_st, j2, &j), 0);
+	assert_int_equal(j.state, AMTP_JOB_QUEUED);
+	assert_string_equal(j.last_error, "device reset");
+	/* a row ends once */
+	assert_int_equal(amtp_store_job_claim(g_st, "sp1", 30, &j), 0);
+	assert_int_equal(amtp_store_job_step_log(g_st, j1, "sp1", NULL,
+	    &open1, AMTP_STEP_OK, NULL), AMTP_E_CONFLICT);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1824,6 +1922,7 @@ main(void)
 		T(test_device_list),
 		T(test_job_enqueue_claim),
 		T(test_job_requeue_cancel_retry),
+		T(test_job_step_log_batch),
 		T(test_job_lease_takeover),
 		T(test_cred_escrow),
 		T(test_cred_sealing),
