@@ -3,8 +3,10 @@
 # devices, then an unprovision job for device 1 (job kind unprovision, as
 # POST /api/v1/devices/{id}/unprovision queues it) takes it back to PRE:
 # amtsim reports PRE over MEI, 16993 no longer answers (the escrowed admin
-# password cannot be used), the site database says "not provisioned" and
-# keeps the escrowed password; device 2 is untouched.
+# password cannot be used), the site database says "not provisioned", has
+# no current admin or MEBx password any more (retired, still listed and
+# still opening: kept for audit), with an audit record of the retirement;
+# device 2 is untouched.
 set -u
 B=${AMTP_BUILD:?}
 SIM=$B/src/amtsim/amtsim
@@ -84,8 +86,19 @@ grep -q "^$JOB 1 done" "$T/status" || { cat "$T/status"; fail "unprovision job n
 code=$(digest 1 "$PW1")
 [ "$code" = 000 ] || fail "device 1 still answers on 16993 ($code)"
 [ "$("$FLEET" devstatus "$T/site" 1)" = "not provisioned" ] || fail "device 1 status"
-# the escrow is kept for audit
-[ "$("$FLEET" password "$T/site" 1)" = "$PW1" ] || fail "escrowed password of device 1 gone"
+# the escrow is retired: no current admin password (oobsp_fleet password
+# reads the current one), every version retired but listed, with its record
+"$FLEET" password "$T/site" 1 > "$T/pw1" 2>/dev/null && fail "device 1 still has a current admin password"
+[ -s "$T/pw1" ] && fail "a password printed for device 1"
+creds=$(sqlite3 "$T/site/site.db" "SELECT kind || ' v' || version || ' ' || state FROM credentials WHERE device_id = 1 ORDER BY kind, version")
+echo "$creds" | grep -q "^admin v1 retired$" || fail "admin v1 not listed retired: $creds"
+echo "$creds" | grep -q "^mebx v1 retired$" || fail "mebx v1 not listed retired: $creds"
+echo "$creds" | grep -Eq "current|pending" && fail "a version still current/pending: $creds"
+[ "$(sqlite3 "$T/site/site.db" "SELECT COUNT(*) FROM credentials WHERE device_id = 2 AND state = 'current'")" = 2 ] ||
+	fail "device 2 lost its current versions"
+audit=$(sqlite3 "$T/site/site.db" "SELECT detail FROM audit WHERE device_id = 1 AND action = 'device.password.retired' ORDER BY id")
+echo "$audit" | grep -q "^kind admin: v1 (current) retired: unprovisioned by job $JOB$" || fail "no admin retirement record: $audit"
+echo "$audit" | grep -q "^kind mebx: v1 (current) retired: unprovisioned by job $JOB$" || fail "no MEBx retirement record: $audit"
 # device 2 untouched
 [ "$(state 2)" = post ] || fail "device 2 is $(state 2)"
 [ "$(digest 2 "$PW2")" = 200 ] || fail "device 2 does not take its escrowed password"

@@ -100,7 +100,8 @@ const struct oobsp_step oobsp_plan_unprovision[] = {
 	{ "directory", oobsp_step_dir_disable, 0,
 	    "the device's directory account disabled" },
 	{ "report", oobsp_step_report_unprov, 0,
-	    "status not provisioned, audit record" },
+	    "escrowed admin and MEBx passwords retired, status not "
+	    "provisioned, audit record" },
 };
 
 const size_t oobsp_plan_unprovision_len =

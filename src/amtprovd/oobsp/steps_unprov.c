@@ -186,22 +186,41 @@ oobsp_step_dir_disable(struct oobsp_job *j)
 int
 oobsp_step_report_unprov(struct oobsp_job *j)
 {
+	static const enum amtp_cred_kind kinds[] = { AMTP_CRED_ADMIN,
+	    AMTP_CRED_MEBX };
 	struct amtp_store *st = j->e->st;
 	char detail[AMTP_STORE_TEXT_MAX + 1], why[96];
-	int r;
+	int r, n[2];
+	size_t i;
 
 	snprintf(why, sizeof(why), "unprovisioned by job %lld",
 	    (long long)j->rec.id);
+	/*
+	 * The device went back to its factory defaults: no escrowed admin or
+	 * MEBx version works any more.  Retired (kept, still revealable for
+	 * audit), so that nobody is shown a dead password as current and a
+	 * later provisioning does not try them first.  Idempotent: a resumed
+	 * step retires nothing the second time.
+	 */
+	for (i = 0; i < 2; i++)
+		if ((r = amtp_store_cred_retire(st, j->dev.id, kinds[i],
+		    j->e->owner, why, &n[i])) != 0)
+			return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
+			    "retire the escrowed %s passwords: %s",
+			    amtp_store_cred_kind_name(kinds[i]),
+			    amtp_store_errmsg(st));
 	if ((r = amtp_store_device_set_status(st, j->dev.id,
 	    AMTP_AMT_NOT_PROVISIONED, why)) != 0)
 		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r, "status: %s",
 		    amtp_store_errmsg(st));
 	snprintf(detail, sizeof(detail), "job %lld: Unprovision(1), device "
-	    "PRE; escrowed passwords kept for audit", (long long)j->rec.id);
+	    "PRE; escrowed admin and MEBx passwords retired (kept for audit)",
+	    (long long)j->rec.id);
 	if ((r = amtp_store_audit_append(st, j->e->owner,
 	    "device.unprovisioned", j->dev.id, detail, NULL)) != 0)
 		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r, "audit: %s",
 		    amtp_store_errmsg(st));
-	oobsp_detail(j, "status not provisioned");
+	oobsp_detail(j, "status not provisioned; escrow retired: %d admin, "
+	    "%d MEBx versions", n[0], n[1]);
 	return OOBSP_OK;
 }

@@ -513,6 +513,21 @@ int amtp_store_cred_abandon(struct amtp_store *st, int64_t device_id,
     enum amtp_cred_kind kind, int version);
 
 /*
+ * Retires every pending and current version of (device, kind): the device
+ * holds none of them any more (an Unprovision put it back to its factory
+ * defaults).  One transaction with an audit record (actor, action
+ * "device.password.retired", device, detail "kind admin: v2 (current), v3
+ * (pending) retired: <why>"), written only when a version was retired.
+ * *n (may be NULL) gets how many were retired; none is not an error (a
+ * resumed job retires twice).  Retired values still open (get RETIRED,
+ * get_version) for an admin's audit.  why may be NULL; at most
+ * AMTP_STORE_TEXT_MAX / 2 bytes.  AMTP_E_NOTFOUND for an unknown device;
+ * AMTP_E_INVAL for a bad kind or actor.
+ */
+int amtp_store_cred_retire(struct amtp_store *st, int64_t device_id,
+    enum amtp_cred_kind kind, const char *actor, const char *why, int *n);
+
+/*
  * Opens the credential of (device, kind) in state (pending or current: the
  * one such version; retired: the newest retired one).  *version (may be
  * NULL) gets its number; *out is a new secret the caller frees with

@@ -190,6 +190,81 @@ amtp_store_cred_abandon(struct amtp_store *st, int64_t device_id,
 	return store_tx_end(st, r);
 }
 
+int
+amtp_store_cred_retire(struct amtp_store *st, int64_t device_id,
+    enum amtp_cred_kind kind, const char *actor, const char *why, int *n)
+{
+	struct sqlres *res = NULL;
+	char detail[AMTP_STORE_TEXT_MAX + 1], part[48];
+	const char *kname;
+	int64_t ver;
+	size_t i, len;
+	int r, k;
+
+	if (n != NULL)
+		*n = 0;
+	if ((kname = amtp_store_cred_kind_name(kind)) == NULL ||
+	    (r = store_check_text(actor, AMTP_STORE_NAME_MAX, 1)) != 0 ||
+	    (r = store_check_text(why, AMTP_STORE_TEXT_MAX / 2, 0)) != 0)
+		return AMTP_E_INVAL;
+	if ((r = store_tx_begin(st)) != 0)
+		return r;
+	if ((r = lock_device(st, device_id)) != 0)
+		goto out;
+	if ((r = store_q(st, "cred retire", "SELECT version, state FROM"
+	    " credentials WHERE device_id = $1 AND kind = $2 AND state IN"
+	    " ('pending', 'current') ORDER BY version",
+	    PARAMS(INT(device_id), TXT(kname)), &res)) != 0)
+		goto out;
+	if (res->nrows == 0) {
+		r = 0;		/* nothing held: retired already, or never */
+		goto out;
+	}
+	k = snprintf(detail, sizeof(detail), "kind %s:", kname);
+	if (k < 0 || (size_t)k >= sizeof(detail)) {
+		r = AMTP_E_INTERNAL;
+		goto out;
+	}
+	for (i = 0; i < res->nrows; i++) {
+		if ((r = store_cell_int(res, i, 0, &ver)) != 0)
+			goto out;
+		k = snprintf(part, sizeof(part), "%s v%lld (%s)",
+		    i > 0 ? "," : "", (long long)ver,
+		    store_cell(res, i, 1) != NULL ? store_cell(res, i, 1) : "");
+		len = strlen(detail);
+		if (k < 0 || len + (size_t)k >= sizeof(detail)) {
+			r = AMTP_E_INTERNAL;
+			goto out;
+		}
+		memcpy(detail + len, part, (size_t)k + 1);
+	}
+	len = strlen(detail);
+	k = snprintf(detail + len, sizeof(detail) - len, " retired%s%s",
+	    why != NULL && why[0] != '\0' ? ": " : "", why != NULL ? why : "");
+	if (k < 0 || len + (size_t)k >= sizeof(detail)) {
+		r = AMTP_E_INTERNAL;
+		goto out;
+	}
+	if ((r = store_q(st, "cred retire", "UPDATE credentials SET state ="
+	    " 'retired', changed = @NOW@ WHERE device_id = $1 AND kind = $2"
+	    " AND state IN ('pending', 'current')", PARAMS(INT(device_id),
+	    TXT(kname)), NULL)) != 0)
+		goto out;
+	/* in the same transaction: the change and its record go together */
+	if ((r = amtp_store_audit_append(st, actor, "device.password.retired",
+	    device_id, detail, NULL)) != 0)
+		goto out;
+	if (n != NULL)
+		*n = (int)res->nrows;
+	r = 0;
+ out:
+	store_res_free(res);
+	r = store_tx_end(st, r);
+	if (r != 0 && n != NULL)
+		*n = 0;
+	return r;
+}
+
 static int
 cred_open_row(struct amtp_store *st, int64_t dev, const char *kname,
     struct sqlres *res, int *version, struct amtp_secret **out)

@@ -1261,10 +1261,15 @@ test_unprovision(void **state)
 	assert_int_equal(d.status, AMTP_AMT_NOT_PROVISIONED);
 	assert_int_equal(amtp_store_diracct_get(v->st, "pc91", &acct), 0);
 	assert_int_equal(acct.enabled, 0);
+	/* the escrow retired (no current version), still readable */
 	assert_int_equal(amtp_store_cred_get(v->st, dev, AMTP_CRED_ADMIN,
-	    AMTP_CRED_CURRENT, &vers, &pw), 0);
+	    AMTP_CRED_CURRENT, &vers, &pw), AMTP_E_NOTFOUND);
+	assert_int_equal(amtp_store_cred_get(v->st, dev, AMTP_CRED_ADMIN,
+	    AMTP_CRED_RETIRED, &vers, &pw), 0);
 	assert_int_equal(vers, 1);
 	amtp_secret_free(pw);
+	assert_true(log_has(v, job, "report", AMTP_STEP_OK,
+	    "escrow retired: 1 admin, 1 MEBx versions"));
 	memset(&af, 0, sizeof(af));
 	af.device_id = dev;
 	assert_int_equal(amtp_store_audit_list(v->st, &af, &au, &n, NULL), 0);

@@ -1907,6 +1907,134 @@ test_job_step_log_batch(void **state)
 	    &open1, AMTP_STEP_OK, NULL), AMTP_E_CONFLICT);
 }
 
+/* Unprovision: the pending and current versions retired, with a record;
+ * the retired values still open; other kinds and devices untouched. */
+static void
+test_cred_retire(void **state)
+{
+	struct amtp_secret *s1, *s2, *s3, *o = NULL;
+	struct amtp_cred_rec *v = NULL;
+	struct amtp_audit_filter f;
+	struct amtp_audit_rec *a = NULL;
+	int64_t dev, dev2;
+	int ver, got, n = -1;
+	size_t nv, na, total, i;
+
+	(void)state;
+	NEED_DB();
+	dev = add_device(UUID1);
+	dev2 = add_device(UUID2);
+	s1 = secret("Adm1n!first-Pass");
+	s2 = secret("Adm1n!second-Pass");
+	s3 = secret("Mebx#Pass-0001");
+	/* admin: v1 current, v2 pending; mebx v1 current; dev2 admin v1 */
+	assert_int_equal(amtp_store_cred_put_pending(g_st, dev,
+	    AMTP_CRED_ADMIN, s1, &ver), 0);
+	assert_int_equal(amtp_store_cred_promote(g_st, dev, AMTP_CRED_ADMIN,
+	    ver), 0);
+	assert_int_equal(amtp_store_cred_put_pending(g_st, dev,
+	    AMTP_CRED_ADMIN, s2, &ver), 0);
+	assert_int_equal(ver, 2);
+	assert_int_equal(amtp_store_cred_put_pending(g_st, dev,
+	    AMTP_CRED_MEBX, s3, &ver), 0);
+	assert_int_equal(amtp_store_cred_promote(g_st, dev, AMTP_CRED_MEBX,
+	    ver), 0);
+	assert_int_equal(amtp_store_cred_put_pending(g_st, dev2,
+	    AMTP_CRED_ADMIN, s1, &ver), 0);
+	assert_int_equal(amtp_store_cred_promote(g_st, dev2, AMTP_CRED_ADMIN,
+	    ver), 0);
+
+	/* bad arguments change nothing */
+	assert_int_equal(amtp_store_cred_retire(g_st, dev,
+	    AMTP_CRED_KIND__MAX, "oobsp-1", NULL, &n), AMTP_E_INVAL);
+	assert_int_equal(n, 0);
+	assert_int_equal(amtp_store_cred_retire(g_st, dev, AMTP_CRED_ADMIN,
+	    "", NULL, &n), AMTP_E_INVAL);
+	assert_int_equal(amtp_store_cred_retire(g_st, dev, AMTP_CRED_ADMIN,
+	    NULL, NULL, &n), AMTP_E_INVAL);
+	assert_int_equal(amtp_store_cred_retire(g_st, dev + 1000,
+	    AMTP_CRED_ADMIN, "oobsp-1", NULL, &n), AMTP_E_NOTFOUND);
+	assert_int_equal(n, 0);
+	assert_int_equal(amtp_store_cred_get(g_st, dev, AMTP_CRED_ADMIN,
+	    AMTP_CRED_CURRENT, &got, &o), 0);
+	assert_int_equal(got, 1);
+	amtp_secret_free(o);
+
+	/* admin: both versions go */
+	assert_int_equal(amtp_store_cred_retire(g_st, dev, AMTP_CRED_ADMIN,
+	    "oobsp-1", "unprovisioned by job 7", &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(amtp_store_cred_get(g_st, dev, AMTP_CRED_ADMIN,
+	    AMTP_CRED_CURRENT, &got, &o), AMTP_E_NOTFOUND);
+	assert_null(o);
+	assert_int_equal(amtp_store_cred_get(g_st, dev, AMTP_CRED_ADMIN,
+	    AMTP_CRED_PENDING, &got, &o), AMTP_E_NOTFOUND);
+	/* ... still readable for an admin's audit */
+	assert_int_equal(amtp_store_cred_get(g_st, dev, AMTP_CRED_ADMIN,
+	    AMTP_CRED_RETIRED, &got, &o), 0);
+	assert_int_equal(got, 2);
+	assert_string_equal(amtp_secret_cstr(o), "Adm1n!second-Pass");
+	amtp_secret_free(o);
+	assert_int_equal(amtp_store_cred_get_version(g_st, dev,
+	    AMTP_CRED_ADMIN, 1, &o), 0);
+	assert_string_equal(amtp_secret_cstr(o), "Adm1n!first-Pass");
+	amtp_secret_free(o);
+	/* a retired version cannot come back */
+	assert_int_equal(amtp_store_cred_promote(g_st, dev, AMTP_CRED_ADMIN,
+	    2), AMTP_E_STATE);
+	/* the other kind and the other device are untouched */
+	assert_int_equal(amtp_store_cred_get(g_st, dev, AMTP_CRED_MEBX,
+	    AMTP_CRED_CURRENT, &got, &o), 0);
+	amtp_secret_free(o);
+	assert_int_equal(amtp_store_cred_get(g_st, dev2, AMTP_CRED_ADMIN,
+	    AMTP_CRED_CURRENT, &got, &o), 0);
+	amtp_secret_free(o);
+	/* twice: nothing to do, no second record */
+	assert_int_equal(amtp_store_cred_retire(g_st, dev, AMTP_CRED_ADMIN,
+	    "oobsp-1", "unprovisioned by job 7", &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(amtp_store_cred_retire(g_st, dev, AMTP_CRED_MEBX,
+	    "oobsp-1", NULL, NULL), 0);
+	assert_int_equal(amtp_store_cred_retire(g_st, dev,
+	    AMTP_CRED_DIRECTORY, "oobsp-1", NULL, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* a new provisioning starts at the next version */
+	assert_int_equal(amtp_store_cred_put_pending(g_st, dev,
+	    AMTP_CRED_ADMIN, s3, &ver), 0);
+	assert_int_equal(ver, 3);
+
+	assert_int_equal(amtp_store_cred_list(g_st, dev, &v, &nv), 0);
+	assert_int_equal(nv, 4);
+	assert_int_equal(v[0].state, AMTP_CRED_RETIRED);
+	assert_int_equal(v[1].state, AMTP_CRED_RETIRED);
+	assert_int_equal(v[2].state, AMTP_CRED_PENDING);
+	assert_int_equal(v[3].kind, AMTP_CRED_MEBX);
+	assert_int_equal(v[3].state, AMTP_CRED_RETIRED);
+	free(v);
+
+	/* the records: one per retire that retired something */
+	memset(&f, 0, sizeof(f));
+	f.device_id = dev;
+	assert_int_equal(amtp_store_audit_list(g_st, &f, &a, &na, &total), 0);
+	assert_int_equal(na, 2);
+	for (i = 0; i < na; i++) {
+		assert_string_equal(a[i].action, "device.password.retired");
+		assert_string_equal(a[i].actor, "oobsp-1");
+	}
+	assert_string_equal(a[0].detail, "kind mebx: v1 (current) retired");
+	assert_string_equal(a[1].detail, "kind admin: v1 (current), v2 "
+	    "(pending) retired: unprovisioned by job 7");
+	free(a);
+	f.device_id = dev2;
+	assert_int_equal(amtp_store_audit_list(g_st, &f, &a, &na, &total), 0);
+	assert_int_equal(na, 0);
+	free(a);
+	amtp_secret_free(s1);
+	amtp_secret_free(s2);
+	amtp_secret_free(s3);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1932,6 +2060,7 @@ main(void)
 		T(test_agents_tokens),
 		T(test_diracct),
 		T(test_settings_delete),
+		T(test_cred_retire),
 	};
 	/* Independent of the back end, or about the SQLite file. */
 	const struct CMUnitTest once[] = {
