@@ -244,6 +244,27 @@ diracct_unit(struct amtp_store *st, void *arg)
 	return site_diracct_ensure(u->s, st, u->d, u->why, u->whylen);
 }
 
+/* The built-in directory: account (with its escrowed password) and job in
+ * one unit of the group commit: durable together, or not at all. */
+struct queue_unit {
+	struct diracct_unit	*du;
+	struct enqueue_unit	*eu;
+	int			 dir_failed;
+};
+
+static int
+queue_unit(struct amtp_store *st, void *arg)
+{
+	struct queue_unit *u = arg;
+	int r;
+
+	if ((r = diracct_unit(st, u->du)) != 0) {
+		u->dir_failed = 1;
+		return r;
+	}
+	return enqueue_unit(st, u->eu);
+}
+
 int
 site_api_maybe_queue(struct site_req *req, struct amtp_store *st,
     int64_t device_id, int64_t *job_id)
@@ -252,6 +273,7 @@ site_api_maybe_queue(struct site_req *req, struct amtp_store *st,
 	struct amtp_device_facts *f = NULL;
 	struct enqueue_unit eu;
 	struct diracct_unit du;
+	struct queue_unit qu;
 	const char *dirtype;
 	char why[AMTP_STORE_TEXT_MAX];
 	int created = 0, r;
@@ -276,18 +298,26 @@ site_api_maybe_queue(struct site_req *req, struct amtp_store *st,
 	if ((r = open_provision_job(st, device_id, job_id)) != 0 ||
 	    *job_id != 0)
 		goto out;	/* queued already: nothing to redo */
-	/* step 4: the directory account, then the job; the built-in
-	 * directory is the site database, whose writers take turns through
-	 * the write group (LDAP waits for the network: not there) */
+	/* step 4: the directory account, then the job.  The built-in
+	 * directory is the site database: escrow, account, promotion and job
+	 * go in one unit of the group commit (durable together: the password
+	 * leaves the database only after).  LDAP waits for the network: its
+	 * escrow commits on its own first, outside the group. */
 	du.s = req->site;
 	du.d = &d;
 	du.why = why;
 	du.whylen = sizeof(why);
+	eu.device_id = device_id;
+	memset(&qu, 0, sizeof(qu));
 	dirtype = amtp_conf_str(req->site->conf, "directory", "type");
-	if (dirtype == NULL || strcmp(dirtype, "builtin") == 0)
-		r = site_wgroup_solo(req->site->wg, diracct_unit, &du);
-	else
-		r = diracct_unit(st, &du);
+	if (dirtype == NULL || strcmp(dirtype, "builtin") == 0) {
+		qu.du = &du;
+		qu.eu = &eu;
+		r = site_wgroup_run_nested(req->site->wg, queue_unit, &qu);
+		if (r != 0 && !qu.dir_failed)
+			goto out;	/* the job or the commit: as below */
+	} else if ((r = diracct_unit(st, &du)) != 0)
+		qu.dir_failed = 1;
 	if (r != 0) {
 		log_warnx("dev %lld: %s", (long long)device_id, why);
 		if (r == AMTP_E_STATE)
@@ -300,8 +330,8 @@ site_api_maybe_queue(struct site_req *req, struct amtp_store *st,
 			    (long long)device_id, amtp_errname(r));
 		goto out;
 	}
-	eu.device_id = device_id;
-	if ((r = site_wgroup_run(req->site->wg, enqueue_unit, &eu)) != 0)
+	if (qu.du == NULL &&
+	    (r = site_wgroup_run(req->site->wg, enqueue_unit, &eu)) != 0)
 		goto out;
 	*job_id = eu.job_id;
 	created = eu.created;

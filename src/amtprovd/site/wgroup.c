@@ -103,8 +103,8 @@ commit_batch(struct site_wgroup *g)
 	pthread_cond_broadcast(&g->cv);
 }
 
-int
-site_wgroup_run(struct site_wgroup *g, site_wgroup_fn fn, void *arg)
+static int
+run(struct site_wgroup *g, site_wgroup_fn fn, void *arg, int nest)
 {
 	struct wg_member me;
 	int r;
@@ -128,8 +128,12 @@ site_wgroup_run(struct site_wgroup *g, site_wgroup_fn fn, void *arg)
 		}
 		g->open = 1;
 	}
-	if ((r = amtp_store_batch_unit_begin(g->st)) == 0)
-		r = amtp_store_batch_unit_end(g->st, fn(g->st, arg));
+	if ((r = amtp_store_batch_unit_begin(g->st)) == 0) {
+		amtp_store_batch_nest(g->st, nest);
+		r = fn(g->st, arg);
+		amtp_store_batch_nest(g->st, 0);
+		r = amtp_store_batch_unit_end(g->st, r);
+	}
 	g->units++;
 	me.r = r;
 	me.next = g->members;
@@ -142,6 +146,18 @@ site_wgroup_run(struct site_wgroup *g, site_wgroup_fn fn, void *arg)
 	r = me.r;
 	pthread_mutex_unlock(&g->mu);
 	return r;
+}
+
+int
+site_wgroup_run(struct site_wgroup *g, site_wgroup_fn fn, void *arg)
+{
+	return run(g, fn, arg, 0);
+}
+
+int
+site_wgroup_run_nested(struct site_wgroup *g, site_wgroup_fn fn, void *arg)
+{
+	return run(g, fn, arg, 1);
 }
 
 int

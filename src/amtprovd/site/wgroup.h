@@ -12,7 +12,7 @@
  * through any other connection, as soon as it returns.
  *
  * A unit may call only store functions that open no transaction of their
- * own (store.h, "Batches"); credentials are never written through a group.
+ * own (store.h, "Batches"), except under site_wgroup_run_nested().
  */
 #ifndef SITE_WGROUP_H
 #define SITE_WGROUP_H
@@ -43,6 +43,17 @@ void site_wgroup_free(struct site_wgroup *g);
  * "try again").
  */
 int site_wgroup_run(struct site_wgroup *g, site_wgroup_fn fn, void *arg);
+
+/*
+ * The same, but fn may call store functions that open transactions of
+ * their own, credentials included (each becomes a nested savepoint,
+ * amtp_store_batch_nest): for writes whose secret stays in the database
+ * until the group's commit, as the built-in directory's account and its
+ * escrowed password (escrow, account and promotion then become durable
+ * together, in one commit shared with the other units).
+ */
+int site_wgroup_run_nested(struct site_wgroup *g, site_wgroup_fn fn,
+    void *arg);
 
 /*
  * Runs fn(st, arg) alone on the group's connection, between two batches

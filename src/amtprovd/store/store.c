@@ -261,10 +261,21 @@ store_q(struct amtp_store *st, const char *what, const char *sql,
 int
 store_tx_begin(struct amtp_store *st)
 {
+	char sp[32];
 	int r;
 
-	if (st->in_tx)
-		return AMTP_E_INTERNAL;
+	if (st->in_tx) {
+		/* inside a batch: a nested savepoint when the batch allows
+		 * it, else a misuse (see amtp_store_batch_nest) */
+		if (!st->nest_ok || st->nest >= STORE_NEST_MAX)
+			return AMTP_E_INTERNAL;
+		(void)snprintf(sp, sizeof(sp), "SAVEPOINT amtp_nest%d",
+		    st->nest + 1);
+		if ((r = st->ops->script(st, sp)) != 0)
+			return r;
+		st->nest++;
+		return 0;
+	}
 	if ((r = st->ops->begin(st)) != 0)
 		return r;
 	st->in_tx = 1;
@@ -274,10 +285,23 @@ store_tx_begin(struct amtp_store *st)
 int
 store_tx_end(struct amtp_store *st, int r)
 {
-	int r2;
+	char sp[64];
+	int r2, n;
 
 	if (!st->in_tx)
 		return r;
+	if (st->nest > 0) {
+		n = st->nest--;
+		if (r != 0) {
+			(void)snprintf(sp, sizeof(sp),
+			    "ROLLBACK TO SAVEPOINT amtp_nest%d", n);
+			(void)st->ops->script(st, sp);
+		}
+		(void)snprintf(sp, sizeof(sp), "RELEASE SAVEPOINT amtp_nest%d",
+		    n);
+		r2 = st->ops->script(st, sp);
+		return r != 0 ? r : r2;
+	}
 	st->in_tx = 0;
 	if (r != 0) {
 		(void)st->ops->rollback(st);

@@ -772,6 +772,15 @@ int amtp_store_setting_get(struct amtp_store *st, const char *key, char *out,
  */
 int amtp_store_batch_begin(struct amtp_store *st);
 int amtp_store_batch_end(struct amtp_store *st, int r);
+/*
+ * With on != 0, the functions that open a transaction of their own may run
+ * inside the open batch, each under a nested savepoint (undone alone when
+ * it fails), credentials too: their writes become durable only with the
+ * batch's commit.  Only for writes whose secret does not leave the
+ * database before that commit: the built-in directory's account and its
+ * escrowed password (site/wgroup.c, site_wgroup_run_nested).  Off with 0.
+ */
+void amtp_store_batch_nest(struct amtp_store *st, int on);
 /* True while a batch (or any transaction) is open on st. */
 int amtp_store_batch_active(const struct amtp_store *st);
 int amtp_store_batch_unit_begin(struct amtp_store *st);

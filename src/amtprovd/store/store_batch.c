@@ -38,6 +38,12 @@ amtp_store_batch_end(struct amtp_store *st, int r)
 	return store_tx_end(st, r);
 }
 
+void
+amtp_store_batch_nest(struct amtp_store *st, int on)
+{
+	st->nest_ok = on != 0;
+}
+
 int
 amtp_store_batch_active(const struct amtp_store *st)
 {

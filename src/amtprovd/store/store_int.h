@@ -75,8 +75,13 @@ struct amtp_store {
 	const struct amtp_master_key *key;	/* borrowed */
 	int			schema_version;
 	int			in_tx;
+	int			nest_ok;	/* amtp_store_batch_nest() */
+	int			nest;		/* nested savepoints open */
 	char			errmsg[256];
 };
+
+/* Transactions opened inside a batch that allows it (nested savepoints). */
+#define STORE_NEST_MAX	8
 
 /* Back end openers: rest is the URI after its scheme prefix. */
 int store_sqlite_open(struct amtp_store *st, const char *path, char *err,

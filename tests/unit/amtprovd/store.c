@@ -2035,6 +2035,76 @@ test_cred_retire(void **state)
 	amtp_secret_free(s3);
 }
 
+/*
+ * Nested transactions inside a batch (amtp_store_batch_nest), as the site's
+ * group commit uses them for the built-in directory: without the switch a
+ * credential write inside a batch is refused; with it, escrow and promotion
+ * run under nested savepoints, a failing one is undone alone, and nothing
+ * is visible to another connection before the batch commits.
+ */
+static void
+test_batch_nested(void **state)
+{
+	struct amtp_store *other = NULL;
+	struct amtp_secret *pw = NULL, *got = NULL;
+	struct amtp_cred_rec *cv = NULL;
+	char err[256];
+	int64_t dev;
+	int v = 0, v2 = 0;
+	size_t n;
+
+	(void)state;
+	NEED_DB();
+	dev = add_device(UUID1);
+	pw = secret("Dir-Acct-Pw-01!");
+	assert_int_equal(amtp_store_open(g_uri, g_key, &other, err,
+	    sizeof(err)), 0);
+	assert_int_equal(amtp_store_batch_begin(g_st), 0);
+	assert_int_equal(amtp_store_batch_unit_begin(g_st), 0);
+	/* not allowed: the old rule */
+	assert_int_equal(amtp_store_cred_put_pending(g_st, dev,
+	    AMTP_CRED_DIRECTORY, pw, &v), AMTP_E_INTERNAL);
+	amtp_store_batch_nest(g_st, 1);
+	assert_int_equal(amtp_store_cred_put_pending(g_st, dev,
+	    AMTP_CRED_DIRECTORY, pw, &v), 0);
+	assert_true(v > 0);
+	/* a nested write that fails is undone alone (no such version) */
+	assert_int_equal(amtp_store_cred_promote(g_st, dev,
+	    AMTP_CRED_DIRECTORY, v + 7), AMTP_E_NOTFOUND);
+	assert_int_equal(amtp_store_cred_promote(g_st, dev,
+	    AMTP_CRED_DIRECTORY, v), 0);
+	amtp_store_batch_nest(g_st, 0);
+	assert_int_equal(amtp_store_batch_unit_end(g_st, 0), 0);
+	/* another connection sees nothing before the commit */
+	assert_int_equal(amtp_store_cred_list(other, dev, &cv, &n), 0);
+	assert_int_equal(n, 0);
+	free(cv);
+	cv = NULL;
+	assert_int_equal(amtp_store_batch_end(g_st, 0), 0);
+	assert_int_equal(amtp_store_cred_get(other, dev, AMTP_CRED_DIRECTORY,
+	    AMTP_CRED_CURRENT, &v2, &got), 0);
+	assert_int_equal(v2, v);
+	assert_string_equal(amtp_secret_cstr(got), "Dir-Acct-Pw-01!");
+	amtp_secret_free(got);
+	got = NULL;
+
+	/* a unit whose nested write fails, returned as the unit's error:
+	 * the whole unit is undone, the batch goes on */
+	assert_int_equal(amtp_store_batch_begin(g_st), 0);
+	assert_int_equal(amtp_store_batch_unit_begin(g_st), 0);
+	amtp_store_batch_nest(g_st, 1);
+	assert_int_equal(amtp_store_cred_put_pending(g_st, dev,
+	    AMTP_CRED_DIRECTORY, pw, &v2), 0);
+	amtp_store_batch_nest(g_st, 0);
+	assert_int_equal(amtp_store_batch_unit_end(g_st, AMTP_E_IO),
+	    AMTP_E_IO);
+	assert_int_equal(amtp_store_batch_end(g_st, 0), 0);
+	assert_int_equal(amtp_store_cred_get(other, dev, AMTP_CRED_DIRECTORY,
+	    AMTP_CRED_PENDING, &v2, &got), AMTP_E_NOTFOUND);
+	amtp_store_close(other);
+	amtp_secret_free(pw);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -2051,6 +2121,7 @@ main(void)
 		T(test_job_enqueue_claim),
 		T(test_job_requeue_cancel_retry),
 		T(test_job_step_log_batch),
+		T(test_batch_nested),
 		T(test_job_lease_takeover),
 		T(test_cred_escrow),
 		T(test_cred_sealing),
