@@ -160,6 +160,12 @@ struct oobsp_job {
 	/* failure of the current step */
 	enum oobsp_fail			 fail;
 	char				 detail[AMTP_STORE_TEXT_MAX + 1];
+
+	/* 802.1X: certificates (then their keys) that profiles being
+	 * replaced used, to delete once nothing uses them (steps_8021x.c) */
+	char				 prune[OOBSP_IDS_MAX][OOBSP_ID_MAX + 1];
+	size_t				 nprune, pidx;
+	int				 pruned, prune_kept;
 };
 
 /* engine.c: what steps call */
@@ -239,6 +245,26 @@ int oobsp_step_wired_8021x(struct oobsp_job *j);
  * failure. */
 #define OOBSP_XC_PCS	10
 int oobsp_8021x_certs(struct oobsp_job *j, int k, int base);
+/* steps_8021x.c: which profiles' certificate links to collect */
+enum oobsp_links {
+	OOBSP_LINKS_WIFI = 0,	/* CIM_IEEE8021xSettings (Wi-Fi profiles) */
+	OOBSP_LINKS_WIRED	/* IPS_IEEE8021xSettings, AMT_8021XProfile */
+};
+/* Adds to j->prune the certificates the credential contexts
+ * (Enumerate CIM_CredentialContext) link to the profiles of kind which;
+ * j->pc from base to base + OOBSP_LC_PCS - 1, start with j->pc = base.
+ * OOBSP_WAIT, OOBSP_OK or a failure.  A device without that class adds
+ * nothing. */
+#define OOBSP_LC_PCS	3
+int oobsp_8021x_links(struct oobsp_job *j, enum oobsp_links which, int base);
+/* Deletes the certificates of j->prune that no credential context names
+ * any more (and are not read-only), then the keys of those client
+ * certificates (matched by public key) that no remaining certificate
+ * uses; a Delete the device refuses with a fault (in use) keeps that one.
+ * Counts in j->pruned, j->prune_kept; empties j->prune.  j->pc from base
+ * to base + OOBSP_PR_PCS - 1, start with j->pc = base. */
+#define OOBSP_PR_PCS	9
+int oobsp_8021x_prune(struct oobsp_job *j, int base);
 int oobsp_step_report(struct oobsp_job *j);
 int oobsp_step_rotate_admin(struct oobsp_job *j);
 int oobsp_step_report_rotate(struct oobsp_job *j);

@@ -583,8 +583,19 @@ oobsp_step_net_services(struct oobsp_job *j)
 #define WIFIPORT	"CIM_WiFiPort"
 #define WIFISET		"CIM_WiFiEndpointSettings"
 #define WIFISVC		"AMT_WiFiPortConfigurationService"
-/* pc range of the certificates sub-step (steps_8021x.c) */
+/* pc ranges of the sub-steps (steps_8021x.c): certificates, the links of
+ * the profiles being replaced, their deletion */
 #define WIFI_XC		100
+#define WIFI_LC		120
+#define WIFI_PR		140
+
+static int
+is_unreachable(const struct oobsp_job *j)
+{
+	return j->rstatus == AMTP_E_SOAP_FAULT && j->resp != NULL &&
+	    j->resp->fault.subcode != NULL &&
+	    strcmp(j->resp->fault.subcode, "DestinationUnreachable") == 0;
+}
 
 /* The 802.1X part of an enterprise profile: IEEE8021xSettingsInput and
  * the certificate references the certificates sub-step put on the device. */
@@ -729,15 +740,14 @@ oobsp_step_wifi(struct oobsp_job *j)
 			oobsp_detail(j, "no Wi-Fi profile configured");
 			return OOBSP_SKIPPED;
 		}
+		j->nprune = 0;
+		j->pruned = j->prune_kept = 0;
 		j->pc = 1;
 		return oobsp_enumerate(j, WIFIPORT);
 	case 1:
 		/* a platform without wireless has no such class: AMT
 		 * answers DestinationUnreachable */
-		if (j->rstatus == AMTP_E_SOAP_FAULT && j->resp != NULL &&
-		    j->resp->fault.subcode != NULL &&
-		    strcmp(j->resp->fault.subcode,
-		    "DestinationUnreachable") == 0) {
+		if (is_unreachable(j)) {
 			oobsp_detail(j, "the device has no wireless interface: "
 			    "%zu profiles not written", pol->nwifi);
 			return OOBSP_SKIPPED;
@@ -756,6 +766,12 @@ oobsp_step_wifi(struct oobsp_job *j)
 			    "%zu profiles not written", pol->nwifi);
 			return OOBSP_SKIPPED;
 		}
+		/* the certificates the existing profiles use, before the
+		 * profiles (and so their links) go */
+		j->pc = WIFI_LC;
+		if ((r = oobsp_8021x_links(j, OOBSP_LINKS_WIFI, WIFI_LC)) !=
+		    OOBSP_OK)
+			return r;
 		j->pc = 3;
 		return oobsp_enumerate(j, WIFISET);
 	case 3:
@@ -790,6 +806,11 @@ oobsp_step_wifi(struct oobsp_job *j)
 			j->pc = 6;
 			return oobsp_delete(j, WIFISET, sel, 1);
 		}
+		/* then their certificates and keys, those nothing else
+		 * uses, before the new profiles take space */
+		j->pc = WIFI_PR;
+		if ((r = oobsp_8021x_prune(j, WIFI_PR)) != OOBSP_OK)
+			return r;
 		j->idx = 0;
 		return wifi_next(j);
 	case 6:
@@ -803,10 +824,24 @@ oobsp_step_wifi(struct oobsp_job *j)
 			return r;
 		if (++j->idx < pol->nwifi)
 			return wifi_next(j);
-		oobsp_detail(j, "%zu Wi-Fi profiles deleted, %zu added",
-		    j->nids, pol->nwifi);
+		oobsp_detail(j, "%zu Wi-Fi profiles deleted (their "
+		    "certificates and keys: %d deleted, %d kept in use), %zu "
+		    "added", j->nids, j->pruned, j->prune_kept, pol->nwifi);
 		return OOBSP_OK;
 	default:
+		if (j->pc >= WIFI_LC && j->pc < WIFI_LC + OOBSP_LC_PCS) {
+			if ((r = oobsp_8021x_links(j, OOBSP_LINKS_WIFI,
+			    WIFI_LC)) != OOBSP_OK)
+				return r;
+			j->pc = 3;
+			return oobsp_enumerate(j, WIFISET);
+		}
+		if (j->pc >= WIFI_PR && j->pc < WIFI_PR + OOBSP_PR_PCS) {
+			if ((r = oobsp_8021x_prune(j, WIFI_PR)) != OOBSP_OK)
+				return r;
+			j->idx = 0;
+			return wifi_next(j);
+		}
 		if (j->pc >= WIFI_XC && j->pc < WIFI_XC + OOBSP_XC_PCS) {
 			r = oobsp_8021x_certs(j,
 			    pol->wifi[j->idx].x8021, WIFI_XC);
@@ -824,17 +859,73 @@ oobsp_step_wifi(struct oobsp_job *j)
 /* ------------------------------------------------------------------ */
 
 #define X8021		"AMT_8021XProfile"
+#define IPSX		"IPS_IEEE8021xSettings"
 
+static int
+wired_detail(struct oobsp_job *j, const struct oobsp_8021x *x,
+    const char *how)
+{
+	oobsp_detail(j, "wired 802.1X profile %s enabled%s%s%s%s; %s",
+	    x->name, j->root_id[0] != '\0' ? "; root " : "", j->root_id,
+	    j->client_id[0] != '\0' ? "; client certificate " : "",
+	    j->client_id, how);
+	return OOBSP_OK;
+}
+
+/* IPS_IEEE8021xSettings.SetCertificates with the references the
+ * certificates sub-step made (an absent one is left out). */
+static int
+wired_set_certs(struct oobsp_job *j)
+{
+	struct amtp_wsman_prop in[2];
+	struct amtp_wsman_selector rsel, csel;
+	struct amtp_wsman_epr repr, cepr;
+	char r_uri[256], c_uri[256];
+	size_t n = 0;
+
+	memset(in, 0, sizeof(in));
+	if (j->root_id[0] != '\0') {
+		if (oobsp_epr(&repr, &rsel, r_uri, sizeof(r_uri),
+		    "AMT_PublicKeyCertificate", "InstanceID", j->root_id) != 0)
+			return oobsp_fail(j, OOBSP_FAIL_PERMANENT,
+			    AMTP_E_INTERNAL, "class");
+		in[n].name = "ServerCertificateIssuer";
+		in[n++].epr = &repr;
+	}
+	if (j->client_id[0] != '\0') {
+		if (oobsp_epr(&cepr, &csel, c_uri, sizeof(c_uri),
+		    "AMT_PublicKeyCertificate", "InstanceID", j->client_id) != 0)
+			return oobsp_fail(j, OOBSP_FAIL_PERMANENT,
+			    AMTP_E_INTERNAL, "class");
+		in[n].name = "ClientCertificate";
+		in[n++].epr = &cepr;
+	}
+	j->pc = 6;
+	return oobsp_invoke(j, IPSX, "SetCertificates", in, n, NULL, 0);
+}
+
+/*
+ * The wired interface: the profile's certificates (steps_8021x.c), the
+ * profile's fields Put on AMT_8021XProfile (AMT 6 and later) and, where
+ * the device has it, on IPS_IEEE8021xSettings (newer AMT; Enabled 2 with
+ * certificates, 6 without), then the certificates linked to it with
+ * IPS_IEEE8021xSettings.SetCertificates (the link AMT shows as an
+ * IPS_8021xCredentialContext), and the certificates the settings were
+ * linked to before deleted when nothing uses them any more.
+ */
 int
 oobsp_step_wired_8021x(struct oobsp_job *j)
 {
 	static const char *const names[] = { "Enabled", "ActiveInS0",
 	    "AuthenticationProtocol", "ServerCertificateName",
 	    "ServerCertificateNameComparison", "Username", "Password" };
+	static const char *const inames[] = { "Enabled", "AvailableInS0",
+	    "AuthenticationProtocol", "ServerCertificateName",
+	    "ServerCertificateNameComparison", "Username", "Password" };
 	const struct oobsp_policy *pol = j->e->pol;
 	const struct oobsp_8021x *x;
 	const char *values[7];
-	char proto[8];
+	char proto[8], how[160];
 	size_t n;
 	int r;
 
@@ -843,8 +934,19 @@ oobsp_step_wired_8021x(struct oobsp_job *j)
 		return OOBSP_SKIPPED;
 	}
 	x = &pol->x8021[pol->wired];
+	snprintf(proto, sizeof(proto), "%d", x->protocol);
+	values[1] = "true";
+	values[2] = proto;
+	values[3] = x->server_name;
+	values[4] = "0";
+	values[5] = x->username;
+	values[6] = x->password != NULL ? amtp_secret_cstr(x->password) : "";
+	/* EAP-TLS has no user password */
+	n = x->protocol != 0 ? 7 : x->username[0] != '\0' ? 6 : 5;
 	switch (j->pc) {
 	case 0:
+		j->nprune = 0;
+		j->pruned = j->prune_kept = 0;
 		j->pc = WIFI_XC;
 		if ((r = oobsp_8021x_certs(j, pol->wired, WIFI_XC)) !=
 		    OOBSP_OK)
@@ -857,17 +959,7 @@ oobsp_step_wired_8021x(struct oobsp_job *j)
 		amtp_wsman_response_free(j->saved);
 		j->saved = j->resp;
 		j->resp = NULL;
-		snprintf(proto, sizeof(proto), "%d", x->protocol);
 		values[0] = "true";
-		values[1] = "true";
-		values[2] = proto;
-		values[3] = x->server_name;
-		values[4] = "0";
-		values[5] = x->username;
-		values[6] = x->password != NULL ?
-		    amtp_secret_cstr(x->password) : "";
-		/* EAP-TLS has no user password */
-		n = x->protocol != 0 ? 7 : x->username[0] != '\0' ? 6 : 5;
 		j->pc = 2;
 		return oobsp_put_modified(j, X8021, NULL, 0, names, values, n);
 	case 2:
@@ -875,12 +967,45 @@ oobsp_step_wired_8021x(struct oobsp_job *j)
 			return r;
 		amtp_wsman_response_free(j->saved);
 		j->saved = NULL;
-		/* XXX the certificates are on the device but not linked to
-		 * the profile (AMT_8021xCredentialContext is not written) */
-		oobsp_detail(j, "wired 802.1X profile %s enabled%s%s", x->name,
-		    j->client_id[0] != '\0' ? "; client certificate " : "",
-		    j->client_id);
-		return OOBSP_OK;
+		j->pc = 3;
+		return oobsp_get(j, IPSX, NULL, 0);
+	case 3:
+		if (is_unreachable(j))
+			/* XXX an AMT without IPS_IEEE8021xSettings: the
+			 * certificates are on the device but not linked */
+			return wired_detail(j, x, "the device has no "
+			    IPSX ": certificates not linked");
+		if ((r = oobsp_reply_ok(j, IPSX, NULL)) != 0)
+			return r;
+		amtp_wsman_response_free(j->saved);
+		j->saved = j->resp;
+		j->resp = NULL;
+		values[0] = j->root_id[0] != '\0' || j->client_id[0] != '\0' ?
+		    "2" : "6";
+		j->pc = 4;
+		return oobsp_put_modified(j, IPSX, NULL, 0, inames, values, n);
+	case 4:
+		if ((r = oobsp_reply_ok(j, IPSX, NULL)) != 0)
+			return r;
+		amtp_wsman_response_free(j->saved);
+		j->saved = NULL;
+		/* what the settings were linked to, before the new link */
+		j->pc = WIFI_LC;
+		if ((r = oobsp_8021x_links(j, OOBSP_LINKS_WIRED, WIFI_LC)) !=
+		    OOBSP_OK)
+			return r;
+		/* FALLTHROUGH */
+	case 5:
+		if (j->root_id[0] == '\0' && j->client_id[0] == '\0') {
+			j->pc = WIFI_PR;
+			goto prune;
+		}
+		return wired_set_certs(j);
+	case 6:
+		if ((r = oobsp_reply_ok(j, IPSX, "SetCertificates")) != 0)
+			return r;
+		j->pc = WIFI_PR;
+		goto prune;
 	default:
 		if (j->pc >= WIFI_XC && j->pc < WIFI_XC + OOBSP_XC_PCS) {
 			if ((r = oobsp_8021x_certs(j, pol->wired, WIFI_XC)) !=
@@ -889,6 +1014,23 @@ oobsp_step_wired_8021x(struct oobsp_job *j)
 			j->pc = 1;
 			return oobsp_get(j, X8021, NULL, 0);
 		}
+		if (j->pc >= WIFI_LC && j->pc < WIFI_LC + OOBSP_LC_PCS) {
+			if ((r = oobsp_8021x_links(j, OOBSP_LINKS_WIRED,
+			    WIFI_LC)) != OOBSP_OK)
+				return r;
+			j->pc = 5;
+			return oobsp_step_wired_8021x(j);
+		}
+		if (j->pc >= WIFI_PR && j->pc < WIFI_PR + OOBSP_PR_PCS)
+			goto prune;
 	}
 	return bad_pc(j);
+ prune:
+	if ((r = oobsp_8021x_prune(j, WIFI_PR)) != OOBSP_OK)
+		return r;
+	snprintf(how, sizeof(how), "%s; the former link's certificates and "
+	    "keys: %d deleted, %d kept in use", j->root_id[0] != '\0' ||
+	    j->client_id[0] != '\0' ? "linked with " IPSX ".SetCertificates" :
+	    "no certificate to link", j->pruned, j->prune_kept);
+	return wired_detail(j, x, how);
 }

@@ -1071,6 +1071,77 @@ const struct simnet_method simnet_m_ether[] = {
 	{ NULL, NULL, 0 }
 };
 
+/* ---- 802.1X certificate references ---- */
+
+/*
+ * The certificate a reference parameter names: -1 when the parameter is
+ * absent; its handle when it names a stored certificate that is (root 1)
+ * or is not (root 0) a trusted root; -2 otherwise (bad reference).
+ */
+static long long
+cert_param(const struct simnet_call *c, const char *name, int root)
+{
+	const struct amtp_wsman_prop *p = amtp_wsman_obj_prop(c->in, name, 0);
+	const char *id;
+	json_t *e;
+	long long h;
+	size_t i;
+
+	if (p == NULL)
+		return -1;
+	if (p->epr == NULL || (id = amtp_wsman_epr_selector(p->epr,
+	    "InstanceID")) == NULL || strncmp(id, CERT_ID,
+	    sizeof(CERT_ID) - 1) != 0 || amtp_parse_int(id +
+	    sizeof(CERT_ID) - 1, 0, INT32_MAX, &h) != 0)
+		return -2;
+	json_array_foreach(json_object_get(c->x->root, "certs"), i, e)
+		if (simnet_int(e, "handle", -1) == h)
+			return !simnet_int(e, "root", 0) == !root ? h : -2;
+	return -2;
+}
+
+/* ---- IPS_IEEE8021xSettings ---- */
+
+/*
+ * SetCertificates(ServerCertificateIssuer, ClientCertificate): links the
+ * wired 802.1X settings to a trusted root (the RADIUS server's issuer) and
+ * a client certificate; an absent parameter unlinks that side.  A
+ * reference to no such certificate, or of the wrong kind: 36 (XXX the
+ * status AMT returns is not in the public record).  The links show as
+ * IPS_8021xCredentialContext (classes.c).
+ */
+static void
+m_ips_set_certs(struct simnet_call *c)
+{
+	long long ca, client;
+	json_t *arr, *o;
+
+	c->rv = ST_INVALID_PARAM;
+	if ((ca = cert_param(c, "ServerCertificateIssuer", 1)) == -2 ||
+	    (client = cert_param(c, "ClientCertificate", 0)) == -2)
+		return;
+	if ((arr = simnet_class_instances(c->x, c->cls)) == NULL) {
+		c->rv = ST_INTERNAL;
+		return;
+	}
+	o = json_array_get(arr, 0);
+	if (o == NULL || json_object_set_new(o, "_ca",
+	    json_integer(ca)) != 0 || json_object_set_new(o, "_client",
+	    json_integer(client)) != 0) {
+		json_decref(arr);
+		c->rv = ST_INTERNAL;
+		return;
+	}
+	json_decref(arr);
+	c->save = 1;
+	c->rv = ST_OK;
+}
+
+const struct simnet_method simnet_m_ips8021x[] = {
+	{ "SetCertificates", m_ips_set_certs, 1 },
+	{ NULL, NULL, 0 }
+};
+
 /* ---- AMT_WiFiPortConfigurationService ---- */
 
 static void
@@ -1080,7 +1151,7 @@ m_add_wifi(struct simnet_call *c)
 	const struct amtp_wsman_obj *s;
 	json_t *arr, *e, *o;
 	const char *name, *ssid, *psk;
-	long long auth, enc, prio;
+	long long auth, enc, prio, client = -1, ca = -1;
 	size_t i;
 
 	sp = amtp_wsman_obj_prop(c->in, "WiFiEndpointSettingsInput", 0);
@@ -1110,6 +1181,11 @@ m_add_wifi(struct simnet_call *c)
 	} else if (auth == 5 || auth == 7) {
 		if (amtp_wsman_obj_prop(c->in, "IEEE8021xSettingsInput", 0) ==
 		    NULL)
+			return;
+		/* the profile's certificates: CACredential a trusted root,
+		 * ClientCredential a client certificate, both stored */
+		if ((ca = cert_param(c, "CACredential", 1)) == -2 ||
+		    (client = cert_param(c, "ClientCredential", 0)) == -2)
 			return;
 	} else if (auth != 2 && auth != 32769)
 		return;
@@ -1141,6 +1217,13 @@ m_add_wifi(struct simnet_call *c)
 	    "Intel(r) AMT:WiFi Endpoint Settings %s", name), "Priority",
 	    amtp_wsman_obj_text(s, "Priority"), "SSID", ssid, "_prio",
 	    (json_int_t)prio, "PSKPassPhrase", psk != NULL ? psk : "");
+	/* the links (CIM_CredentialContext, classes.c); go with the
+	 * profile when it is deleted */
+	if (o != NULL && (json_object_set_new(o, "_ca", json_integer(ca)) != 0 ||
+	    json_object_set_new(o, "_client", json_integer(client)) != 0)) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (o == NULL || json_array_append_new(arr, o) != 0) {
 		c->rv = ST_INTERNAL;
 		return;

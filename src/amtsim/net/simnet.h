@@ -394,6 +394,7 @@ extern const struct simnet_method simnet_m_ether[];
 extern const struct simnet_method simnet_m_wifiport[];
 extern const struct simnet_method simnet_m_wificonf[];
 extern const struct simnet_method simnet_m_hbs[];
+extern const struct simnet_method simnet_m_ips8021x[];
 
 /* Digest password parameters: 32 hex digits or base64 of 16 bytes. */
 int simnet_decode_ha1(const char *s, uint8_t ha1[16]);

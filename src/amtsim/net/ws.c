@@ -195,7 +195,10 @@ obj_from_inst(struct simnet_ctx *x, const struct simnet_class *cls,
 		pp[n].text = t;
 		n++;
 	}
-	o->name = cls->name;
+	/* an association enumerated through its base class names its own
+	 * class (the hidden "_class") */
+	o->name = json_is_string(json_object_get(inst, "_class")) ?
+	    json_string_value(json_object_get(inst, "_class")) : cls->name;
 	o->props = pp;
 	o->nprops = n;
 	return o;

@@ -988,7 +988,8 @@ test_wifi_profiles(void **state)
 	assert_int_equal(run_engine(v, 20000), 0);
 	assert_job(v, job, AMTP_JOB_DONE, NULL);
 	assert_true(log_has(v, job, "wifi", AMTP_STEP_OK,
-	    "2 Wi-Fi profiles deleted, 2 added"));
+	    "2 Wi-Fi profiles deleted (their certificates and keys: 0 "
+	    "deleted, 0 kept in use), 2 added"));
 	assert_int_equal(fd->wifi_n, 2);
 	assert_string_equal(fd->wifi_id[0],
 	    "Intel(r) AMT:WiFi Endpoint Settings office");
@@ -1052,8 +1053,13 @@ test_wifi_enterprise(void **state)
 	assert_int_equal(fd->nroots, 1);	/* the second time: DUPLICATE */
 	assert_true(fd->x_enabled);
 	assert_int_equal(fd->x_proto, 0);
+	/* the wired settings on IPS_IEEE8021xSettings, linked to both */
+	assert_int_equal(fd->ips_enabled, 2);
+	assert_int_equal(fd->x_linked, 2);
 	assert_true(log_has(v, job, "wired-8021x", AMTP_STEP_OK,
 	    "client certificate"));
+	assert_true(log_has(v, job, "wired-8021x", AMTP_STEP_OK,
+	    "linked with IPS_IEEE8021xSettings.SetCertificates"));
 	/* web certificate, root, two client certificates */
 	assert_int_equal(fd->ncerts, 4);
 	assert_int_equal(amtp_store_cert_list(v->st, dev, 0, 10, &certs, &n,

@@ -56,6 +56,8 @@ struct fakedev {
 	int		 wireless, wifi_n, nroots;
 	int		 wifi_x[8];	/* 802.1X settings + client + CA refs */
 	int		 x_enabled, x_proto;
+	int		 ips_enabled;	/* IPS_IEEE8021xSettings.Enabled */
+	int		 x_linked;	/* SetCertificates: references */
 	char		 x_user[64];
 	char		 wifi_id[8][96], wifi_ssid[8][33], wifi_psk[8][64];
 	int		 krb_enabled, krb_nspn;
@@ -867,6 +869,31 @@ fake_handle(struct fakenet *n, struct fakedev *d,
 			    in_text(q, "Username") : "");
 			r = reply_obj(n, q, out, q->body, NULL, NULL, NULL, 0);
 		}
+	} else if (m == AMTP_WSMAN_OP_PULL &&
+	    strcmp(cls, "CIM_CredentialContext") == 0) {
+		/* links are not modelled here (amtsim does): none */
+		r = reply_obj(n, q, out, NULL, NULL, NULL, NULL, 0);
+	} else if (strcmp(cls, "IPS_IEEE8021xSettings") == 0 &&
+	    m == AMTP_WSMAN_OP_GET) {
+		props[0] = (struct amtp_wsman_prop)P("InstanceID",
+		    "Intel(r) AMT: 8021X Settings");
+		props[1] = (struct amtp_wsman_prop)P("Enabled", "3");
+		o.nprops = 2;
+		r = reply_obj(n, q, out, &o, NULL, NULL, NULL, 0);
+	} else if (strcmp(cls, "IPS_IEEE8021xSettings") == 0 &&
+	    m == AMTP_WSMAN_OP_PUT) {
+		W();
+		d->ips_enabled = in_text(q, "Enabled") != NULL ?
+		    (int)strtol(in_text(q, "Enabled"), NULL, 10) : -1;
+		r = reply_obj(n, q, out, q->body, NULL, NULL, NULL, 0);
+	} else if (strcmp(cls, "IPS_IEEE8021xSettings") == 0 &&
+	    strcmp(meth, "SetCertificates") == 0) {
+		W();
+		d->x_linked = (amtp_wsman_obj_prop(q->body,
+		    "ServerCertificateIssuer", 0) != NULL) +
+		    (amtp_wsman_obj_prop(q->body, "ClientCertificate", 0) !=
+		    NULL);
+		r = reply_rv(n, q, out, 0, NULL, 0);
 	} else if (strcmp(cls, "AMT_WebUIService") == 0 &&
 	    strcmp(meth, "RequestStateChange") == 0) {
 		W();
