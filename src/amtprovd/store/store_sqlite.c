@@ -345,6 +345,10 @@ store_sqlite_open(struct amtp_store *st, const char *path, char *err,
 	(void)sqlite3_busy_timeout(be->db, AMTP_STORE_BUSY_TIMEOUT_MS);
 	if ((r = set_wal(st)) != 0 ||
 	    (r = simple(st, "PRAGMA synchronous = FULL")) != 0 ||
+	    /* statement journals (a write inside a savepoint, as every
+	     * unit of a group commit is) and sorts in memory, not in a temp
+	     * file created and unlinked each time */
+	    (r = simple(st, "PRAGMA temp_store = MEMORY")) != 0 ||
 	    (r = simple(st, "PRAGMA foreign_keys = ON")) != 0) {
 		if (err != NULL)
 			(void)snprintf(err, errlen, "%s: %s", path, st->errmsg);
