@@ -1447,6 +1447,184 @@ test_hostile(void **state)
 	free(x);
 }
 
+/* ---- 802.1X certificate links ---- */
+
+#define CREF(h) "<a:Address>/wsman</a:Address><a:ReferenceParameters>"	\
+	"<w:ResourceURI>" AMT "AMT_PublicKeyCertificate</w:ResourceURI>"	\
+	"<w:SelectorSet><w:Selector Name=\"InstanceID\">Intel(r) AMT "	\
+	"Certificate: Handle: " h "</w:Selector></w:SelectorSet>"		\
+	"</a:ReferenceParameters>"
+#define XWIFI(client, ca) "<h:WiFiEndpointSettingsInput><h:ElementName>corp" \
+	"</h:ElementName><h:AuthenticationMethod>7</h:AuthenticationMethod>" \
+	"<h:EncryptionMethod>4</h:EncryptionMethod><h:SSID>CorpNet</h:SSID>" \
+	"<h:Priority>1</h:Priority></h:WiFiEndpointSettingsInput>"	\
+	"<h:IEEE8021xSettingsInput><h:ElementName>corp</h:ElementName>"	\
+	"<h:AuthenticationProtocol>0</h:AuthenticationProtocol>"		\
+	"</h:IEEE8021xSettingsInput><h:ClientCredential>" CREF(client)	\
+	"</h:ClientCredential><h:CACredential>" CREF(ca) "</h:CACredential>"
+
+static void
+assert_ctx(struct amtp_wsman_response *r, size_t i, const char *cls,
+    const char *cert, const char *pc_uri, const char *pc_val)
+{
+	const struct amtp_wsman_prop *eic, *epc;
+
+	assert_true(i < r->nitems);
+	assert_string_equal(r->items[i].name, cls);
+	eic = amtp_wsman_obj_prop(&r->items[i], "ElementInContext", 0);
+	epc = amtp_wsman_obj_prop(&r->items[i], "ElementProvidingContext", 0);
+	assert_non_null(eic);
+	assert_non_null(eic->epr);
+	assert_non_null(epc);
+	assert_non_null(epc->epr);
+	assert_string_equal(eic->epr->resource_uri,
+	    AMT "AMT_PublicKeyCertificate");
+	assert_string_equal(amtp_wsman_epr_selector(eic->epr, "InstanceID"),
+	    cert);
+	assert_string_equal(epc->epr->resource_uri, pc_uri);
+	assert_string_equal(amtp_wsman_epr_selector(epc->epr, "InstanceID"),
+	    pc_val);
+}
+
+static void
+assert_delete(struct fixture *f, const char *cls, const char *id,
+    int refused)
+{
+	char sel[256];
+	struct amtp_wsman_response *r;
+
+	(void)snprintf(sel, sizeof(sel), "<w:Selector Name=\"InstanceID\">%s"
+	    "</w:Selector>", id);
+	r = req(f, strcmp(cls, "AMT_PublicKeyCertificate") == 0 ?
+	    AMT "AMT_PublicKeyCertificate" : AMT "AMT_PublicPrivateKeyPair",
+	    AMTP_WSMAN_NS_TRANSFER "/Delete", sel, NULL);
+	if (refused) {
+		assert_fault(r, "AccessDenied", 400, f);
+		return;
+	}
+	assert_non_null(r);
+	assert_false(r->is_fault);
+	amtp_wsman_response_free(r);
+}
+
+/*
+ * A Wi-Fi 802.1X profile's ClientCredential/CACredential and the wired
+ * settings' SetCertificates are kept as links, shown by an Enumerate of
+ * CIM_CredentialContext (items named after the association's class) and
+ * of IPS_8021xCredentialContext; a linked certificate, and the key of a
+ * linked client certificate, cannot be deleted; the links go with the
+ * profile, or with a SetCertificates naming nothing; then they can.
+ */
+static void
+test_8021x_links(void **state)
+{
+	static const char wifi_pc[] = "Intel(r) AMT:IEEE 802.1x Settings corp";
+	static const char wired_pc[] = "Intel(r) AMT: 8021X Settings";
+	struct fixture *f = *state;
+	struct amtp_wsman_response *r;
+	json_t *x;
+
+	load_certs(f);	/* root 0; key 0; its certificate 1 */
+	/* nothing linked yet */
+	r = enum_all(f, CIM "CIM_CredentialContext");
+	assert_int_equal(r->nitems, 0);
+	amtp_wsman_response_free(r);
+	/* references of the wrong kind or to nothing: 36, nothing stored */
+	assert_int_equal(inv_rv(f, "AMT_WiFiPortConfigurationService",
+	    "AddWiFiSettings", XWIFI("1", "1")), 36);
+	assert_int_equal(inv_rv(f, "AMT_WiFiPortConfigurationService",
+	    "AddWiFiSettings", XWIFI("0", "0")), 36);
+	assert_int_equal(inv_rv(f, "AMT_WiFiPortConfigurationService",
+	    "AddWiFiSettings", XWIFI("9", "0")), 36);
+	r = enum_all(f, CIM "CIM_WiFiEndpointSettings");
+	assert_int_equal(r->nitems, 0);
+	amtp_wsman_response_free(r);
+	assert_int_equal(inv_rv(f, "AMT_WiFiPortConfigurationService",
+	    "AddWiFiSettings", XWIFI("1", "0")), 0);
+	r = enum_all(f, CIM "CIM_CredentialContext");
+	assert_int_equal(r->nitems, 2);
+	assert_ctx(r, 0, "CIM_CredentialContext",
+	    "Intel(r) AMT Certificate: Handle: 0", CIM "CIM_IEEE8021xSettings",
+	    wifi_pc);
+	assert_ctx(r, 1, "CIM_CredentialContext",
+	    "Intel(r) AMT Certificate: Handle: 1", CIM "CIM_IEEE8021xSettings",
+	    wifi_pc);
+	amtp_wsman_response_free(r);
+	assert_delete(f, "AMT_PublicKeyCertificate",
+	    "Intel(r) AMT Certificate: Handle: 1", 1);
+	assert_delete(f, "AMT_PublicKeyCertificate",
+	    "Intel(r) AMT Certificate: Handle: 0", 1);
+	assert_delete(f, "AMT_PublicPrivateKeyPair",
+	    "Intel(r) AMT Key: Handle: 0", 1);
+
+	/* the wired settings */
+	r = get(f, IPS "IPS_IEEE8021xSettings", NULL);
+	assert_string_equal(text(r, "InstanceID"), wired_pc);
+	assert_string_equal(text(r, "Enabled"), "3");
+	amtp_wsman_response_free(r);
+	r = req(f, IPS "IPS_IEEE8021xSettings", AMTP_WSMAN_NS_TRANSFER "/Put",
+	    NULL, "<h:IPS_IEEE8021xSettings><h:Enabled>2</h:Enabled>"
+	    "<h:AuthenticationProtocol>0</h:AuthenticationProtocol>"
+	    "<h:Password>pw</h:Password></h:IPS_IEEE8021xSettings>");
+	assert_string_equal(text(r, "Enabled"), "2");
+	assert_null(text(r, "Password"));
+	amtp_wsman_response_free(r);
+	assert_int_equal(inv_rv(f, "IPS_IEEE8021xSettings", "SetCertificates",
+	    "<h:ServerCertificateIssuer>" CREF("1") "</h:ServerCertificateIssuer>"),
+	    36);
+	assert_int_equal(inv_rv(f, "IPS_IEEE8021xSettings", "SetCertificates",
+	    "<h:ClientCertificate>" CREF("7") "</h:ClientCertificate>"), 36);
+	r = enum_all(f, IPS "IPS_8021xCredentialContext");
+	assert_int_equal(r->nitems, 0);
+	amtp_wsman_response_free(r);
+	assert_int_equal(inv_rv(f, "IPS_IEEE8021xSettings", "SetCertificates",
+	    "<h:ServerCertificateIssuer>" CREF("0") "</h:ServerCertificateIssuer>"
+	    "<h:ClientCertificate>" CREF("1") "</h:ClientCertificate>"), 0);
+	r = enum_all(f, IPS "IPS_8021xCredentialContext");
+	assert_int_equal(r->nitems, 2);
+	assert_ctx(r, 0, "IPS_8021xCredentialContext",
+	    "Intel(r) AMT Certificate: Handle: 0", IPS "IPS_IEEE8021xSettings",
+	    wired_pc);
+	assert_ctx(r, 1, "IPS_8021xCredentialContext",
+	    "Intel(r) AMT Certificate: Handle: 1", IPS "IPS_IEEE8021xSettings",
+	    wired_pc);
+	amtp_wsman_response_free(r);
+	/* the links are in flash (the state --show prints) */
+	x = json_array_get(json_object_get(json_object_get(simnet_flash(f->d),
+	    "inst"), "IPS_IEEE8021xSettings"), 0);
+	assert_int_equal(json_integer_value(json_object_get(x, "_ca")), 0);
+	assert_int_equal(json_integer_value(json_object_get(x, "_client")), 1);
+
+	/* the Wi-Fi profile goes, its links with it; the wired ones stay */
+	r = req(f, CIM "CIM_WiFiEndpointSettings", AMTP_WSMAN_NS_TRANSFER
+	    "/Delete", "<w:Selector Name=\"InstanceID\">Intel(r) AMT:WiFi "
+	    "Endpoint Settings corp</w:Selector>", NULL);
+	assert_false(r->is_fault);
+	amtp_wsman_response_free(r);
+	r = enum_all(f, CIM "CIM_CredentialContext");
+	assert_int_equal(r->nitems, 2);
+	assert_string_equal(r->items[0].name, "IPS_8021xCredentialContext");
+	amtp_wsman_response_free(r);
+	assert_delete(f, "AMT_PublicKeyCertificate",
+	    "Intel(r) AMT Certificate: Handle: 1", 1);
+	/* unlinked: now they may go, the key once its certificate is not
+	 * in use */
+	assert_int_equal(inv_rv(f, "IPS_IEEE8021xSettings", "SetCertificates",
+	    NULL), 0);
+	r = enum_all(f, CIM "CIM_CredentialContext");
+	assert_int_equal(r->nitems, 0);
+	amtp_wsman_response_free(r);
+	assert_delete(f, "AMT_PublicPrivateKeyPair",
+	    "Intel(r) AMT Key: Handle: 0", 0);
+	assert_delete(f, "AMT_PublicKeyCertificate",
+	    "Intel(r) AMT Certificate: Handle: 1", 0);
+	assert_delete(f, "AMT_PublicKeyCertificate",
+	    "Intel(r) AMT Certificate: Handle: 0", 0);
+	r = enum_all(f, AMT "AMT_PublicKeyCertificate");
+	assert_int_equal(r->nitems, 0);
+	amtp_wsman_response_free(r);
+}
+
 int
 main(void)
 {
@@ -1475,6 +1653,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_8021x_links, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
