@@ -49,11 +49,14 @@ const struct oobsp_step oobsp_plan_provision[] = {
 	{ "network-services", oobsp_step_net_services, OOBSP_F_STAGE2,
 	    "SOL and IDE redirection, web UI, ping" },
 	{ "wifi", oobsp_step_wifi, OOBSP_F_STAGE2,
-	    "Wi-Fi profiles: old ones deleted, PSK and 802.1X ones added "
-	    "(802.1X: trusted root, client certificate from the enrollment "
-	    "point for a device-made key)" },
+	    "Wi-Fi profiles: old ones deleted with the certificates and keys "
+	    "only they used, PSK and 802.1X ones added (802.1X: trusted root, "
+	    "client certificate from the enrollment point for a device-made "
+	    "key)" },
 	{ "wired-8021x", oobsp_step_wired_8021x, OOBSP_F_STAGE2,
-	    "the wired AMT_8021XProfile, with its certificates" },
+	    "the wired AMT_8021XProfile and IPS_IEEE8021xSettings, linked to "
+	    "their certificates (SetCertificates); the former link's "
+	    "certificates deleted when unused" },
 	{ "report", oobsp_step_report, 0,
 	    "status provisioned, OTP forgotten, audit record (12)" },
 };
