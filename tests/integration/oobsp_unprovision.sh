@@ -99,6 +99,30 @@ echo "$creds" | grep -Eq "current|pending" && fail "a version still current/pend
 audit=$(sqlite3 "$T/site/site.db" "SELECT detail FROM audit WHERE device_id = 1 AND action = 'device.password.retired' ORDER BY id")
 echo "$audit" | grep -q "^kind admin: v1 (current) retired: unprovisioned by job $JOB$" || fail "no admin retirement record: $audit"
 echo "$audit" | grep -q "^kind mebx: v1 (current) retired: unprovisioned by job $JOB$" || fail "no MEBx retirement record: $audit"
+# provisioned again: the connect step goes straight to the setup
+# credentials (no retired escrow tried first), and the new admin password
+# is version 2
+# (Unprovision cleared the PKI DNS suffix: set again, as in MEBx)
+m=unix:$T/sim/0001.mei
+"$SIM" hostcmd "$m" set-dns-suffix $DOMAIN > /dev/null || fail "set-dns-suffix"
+"$SIM" hostcmd "$m" set-otp "OTP-unprov-test-again0-1" > /dev/null || fail "set-otp again"
+"$SIM" hostcmd "$m" start-configuration-ex 0 > /dev/null || fail "start again"
+"$FLEET" enqueue "$T/site" $DOMAIN 1 $NET.1 OTP-unprov-test-again0- || fail "enqueue again"
+wait_jobs
+JOB2=$(sqlite3 "$T/site/site.db" "SELECT MAX(id) FROM jobs WHERE device_id = 1 AND kind = 'provision'")
+grep -q "^$JOB2 1 done" "$T/status" || { cat "$T/status"; fail "second provisioning not done"; }
+conn=$(sqlite3 "$T/site/site.db" "SELECT detail FROM job_steps WHERE job_id = $JOB2 AND step = 'connect' AND outcome = 'ok'")
+case "$conn" in
+"setup credential 1 of "*" works; device IN setup"*) ;;
+*) fail "second provisioning's connect: $conn" ;;
+esac
+echo "$conn" | grep -q escrowed && fail "a retired password was tried: $conn"
+[ "$(state 1)" = post ] || fail "device 1 not POST again: $(state 1)"
+PW1B=$("$FLEET" password "$T/site" 1) || fail "no new escrowed password for 1"
+[ "$PW1B" != "$PW1" ] || fail "the same admin password again"
+[ "$(digest 1 "$PW1B")" = 200 ] || fail "device 1 does not take its new password"
+[ "$(sqlite3 "$T/site/site.db" "SELECT version FROM credentials WHERE device_id = 1 AND kind = 'admin' AND state = 'current'")" = 2 ] ||
+	fail "the new admin password is not v2"
 # device 2 untouched
 [ "$(state 2)" = post ] || fail "device 2 is $(state 2)"
 [ "$(digest 2 "$PW2")" = 200 ] || fail "device 2 does not take its escrowed password"
@@ -109,6 +133,6 @@ wait $DPID
 st=$?
 DPID=
 [ $st -eq 0 ] || { cat "$T/amtprovd.log"; fail "amtprovd exit status $st"; }
-grep -q "stopping: 3 jobs claimed, 3 done" "$T/amtprovd.log" || { cat "$T/amtprovd.log"; fail "no stop line"; }
+grep -q "stopping: 4 jobs claimed, 4 done" "$T/amtprovd.log" || { cat "$T/amtprovd.log"; fail "no stop line"; }
 echo "oobsp_unprovision: ok"
 exit 0
