@@ -546,8 +546,7 @@ logq_write(struct oobsp_job *j)
 			    e->owner, op->name, &id, op->outcome,
 			    op->text)) != 0)
 				return r;
-			if (op == j->open_op)
-				j->step_id = id;
+			op->row_id = id;	/* taken once committed */
 			break;
 		case OOBSP_LOG_FINISH:
 			if (op->set_status &&
@@ -591,6 +590,8 @@ logq_done(struct oobsp_job *j, int r)
 		return;
 	}
 	STAILQ_FOREACH(op, &j->logq, entry) {
+		if (op == j->open_op)
+			j->step_id = op->row_id;	/* the open row */
 		if (op->kind == OOBSP_LOG_FINISH &&
 		    op->state == AMTP_JOB_DONE) {
 			e->stats.jobs_done++;
@@ -615,8 +616,10 @@ logq_done(struct oobsp_job *j, int r)
 /*
  * Writes what the jobs have queued (step rows, finishes, requeues) in one
  * transaction, each job's writes under its own savepoint: a job that lost
- * its lease is dropped alone.  A failed commit drops every job that had
- * writes in it (their leases expire and they resume from the log).
+ * its lease is dropped alone.  When the transaction itself fails (begin or
+ * commit: nothing was written), the writes stay queued for the next flush;
+ * after OOBSP_LOG_FLUSH_TRIES such failures in a row the jobs that wait on
+ * them are dropped (their leases expire and they resume from the log).
  */
 static void
 engine_flush(struct oobsp_engine *e)
@@ -634,7 +637,10 @@ engine_flush(struct oobsp_engine *e)
 		}
 	if (!any)
 		return;
-	if ((rc = amtp_store_batch_begin(e->st)) == 0) {
+	if (e->flush_faked < e->cfg.fail_flushes) {
+		e->flush_faked++;
+		rc = AMTP_E_BUSY;	/* a test: as if the database were busy */
+	} else if ((rc = amtp_store_batch_begin(e->st)) == 0) {
 		TAILQ_FOREACH(j, &e->jobs, entry) {
 			if (STAILQ_EMPTY(&j->logq))
 				continue;
@@ -644,10 +650,16 @@ engine_flush(struct oobsp_engine *e)
 		}
 		rc = amtp_store_batch_end(e->st, 0);
 	}
-	if (rc != 0)
-		log_warn_r(rc, "step log: commit: %s",
-		    amtp_store_errmsg(e->st));
 	e->stats.log_commits++;
+	if (rc != 0) {
+		e->flush_fails++;
+		log_warn_r(rc, "step log: commit (%d of %d): %s",
+		    e->flush_fails, OOBSP_LOG_FLUSH_TRIES,
+		    amtp_store_errmsg(e->st));
+		if (e->flush_fails < OOBSP_LOG_FLUSH_TRIES)
+			return;		/* kept: the next flush tries again */
+	} else
+		e->flush_fails = 0;
 	TAILQ_FOREACH(j, &e->jobs, entry)
 		if (!STAILQ_EMPTY(&j->logq))
 			logq_done(j, rc != 0 ? rc : j->flush_r);
@@ -851,14 +863,22 @@ job_advance(struct oobsp_job *j)
 			}
 			if (step_begin(j, s->name) != 0)
 				return;
-			if (s->flags & OOBSP_F_LOGFIRST) {
-				engine_flush(e);
-				if (j->state == OOBSP_JS_GONE)
-					return;
-			}
 			j->step_t0_ms = now_ms();
 			j->detail[0] = '\0';
 			j->fail = OOBSP_FAIL_NONE;
+		}
+		if ((s->flags & OOBSP_F_LOGFIRST) && j->open_op != NULL) {
+			/* its start must be in the log before it runs */
+			engine_flush(e);
+			if (j->state == OOBSP_JS_GONE)
+				return;
+			if (j->open_op != NULL) {
+				/* the commit failed: wait for the next try */
+				j->state = OOBSP_JS_SLEEPING;
+				j->wake_ms = now_ms() + (e->cfg.log_flush_ms !=
+				    0 ? e->cfg.log_flush_ms : OOBSP_LOG_FLUSH_MS);
+				return;
+			}
 		}
 		v = s->run(j);
 		if (j->state == OOBSP_JS_GONE)

@@ -73,6 +73,10 @@
  * often (each commit waits for the disk): the log is at most this late,
  * and a finished job leaves the engine after its last write. */
 #define OOBSP_LOG_FLUSH_MS		25
+/* Failed commits of the step log in a row (the database busy or gone)
+ * before the jobs waiting on it are dropped (their leases expire and they
+ * resume from the log); until then the writes are kept and tried again. */
+#define OOBSP_LOG_FLUSH_TRIES		8
 
 struct amtp_conf;
 struct amtp_secret;
@@ -325,6 +329,9 @@ struct oobsp_engine_cfg {
 	unsigned	 log_flush_ms;		/* 0: OOBSP_LOG_FLUSH_MS */
 	/* for tests: stop (as if killed) after this many requests; 0: never */
 	unsigned long	 die_after_requests;
+	/* for tests: the first this many step-log flushes fail as if the
+	 * database were busy (nothing written); 0: none */
+	unsigned	 fail_flushes;
 };
 
 /*

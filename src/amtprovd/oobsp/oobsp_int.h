@@ -61,6 +61,9 @@ struct oobsp_logop {
 	STAILQ_ENTRY(oobsp_logop)	 entry;
 	enum oobsp_logop_kind		 kind;
 	int64_t				 step_id;	/* STEP: the row to end */
+	int64_t				 row_id;	/* STEP: the new row's id
+							 * (an open one), once
+							 * committed */
 	enum amtp_step_outcome		 outcome;	/* STEP */
 	enum amtp_job_state		 state;		/* FINISH */
 	int				 set_status;	/* FINISH: device too */
@@ -85,6 +88,9 @@ struct oobsp_engine {
 	int				 njobs;
 	int64_t				 next_claim_ms;	/* claim backoff */
 	int64_t				 next_flush_ms;	/* step log */
+	int				 flush_fails;	/* commits failed in a
+							 * row */
+	unsigned			 flush_faked;	/* cfg.fail_flushes */
 	unsigned long			 msgid;
 	int				 dead;		/* die_after reached */
 	struct oobsp_stats		 stats;

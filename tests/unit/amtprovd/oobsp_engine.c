@@ -1071,6 +1071,58 @@ test_wifi_enterprise(void **state)
 	assert_int_equal(n8021, 2);
 }
 
+/* ---- the step log's commit fails for a while ---- */
+
+static void TEST_A
+test_log_commit_fails(void **state)
+{
+	struct env *v = *state;
+	struct oobsp_stats stats;
+	struct amtp_step_rec *steps = NULL;
+	struct fakedev *fd;
+	int64_t dev, job;
+	size_t i, n = 0;
+
+	/* three flushes fail (nothing written): the writes are kept and go
+	 * in with the next; the job is neither dropped nor requeued */
+	dev = add_device(v, 5, "OTPflush1234567890123456",
+	    "OTPflush1234567890123456", &fd, &job);
+	v->cfg.fail_flushes = 3;
+	engine_start(v);
+	assert_int_equal(run_engine(v, 20000), 0);
+	assert_job(v, job, AMTP_JOB_DONE, NULL);
+	oobsp_engine_stats(v->e, &stats);
+	assert_int_equal(stats.jobs_done, 1);
+	assert_int_equal(stats.jobs_requeued, 0);
+	assert_true(stats.log_commits >= 4);
+	/* every step of the plan once, in order, none left open */
+	assert_int_equal(amtp_store_job_steps(v->st, job, &steps, &n), 0);
+	assert_int_equal(n, oobsp_plan_provision_len);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(steps[i].step,
+		    oobsp_plan_provision[i].name);
+		assert_true(steps[i].outcome == AMTP_STEP_OK ||
+		    steps[i].outcome == AMTP_STEP_SKIPPED);
+	}
+	free(steps);
+	assert_escrow_matches(v, dev, fd);
+
+	/* unprovision's step waits for its start to be committed: with
+	 * five failed flushes it still sends Unprovision exactly once */
+	assert_int_equal(amtp_store_job_enqueue(v->st, dev,
+	    AMTP_JOB_UNPROVISION, &job, NULL), 0);
+	v->cfg.fail_flushes = 5;
+	engine_start(v);
+	assert_int_equal(run_engine(v, 20000), 0);
+	assert_job(v, job, AMTP_JOB_DONE, NULL);
+	assert_int_equal(fd->unprovisions, 1);
+	assert_int_equal(fd->state, 0);
+	assert_true(log_has(v, job, "unprovision", AMTP_STEP_OK, NULL));
+	oobsp_engine_stats(v->e, &stats);
+	assert_true(stats.log_commits >= 6);
+	v->cfg.fail_flushes = 0;
+}
+
 /* ---- many devices at once ---- */
 
 static void TEST_A
@@ -1474,6 +1526,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rotate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unprovision, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_log_commit_fails, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fleet, setup, teardown),
 	};
