@@ -68,7 +68,9 @@ grep -q "^3 1 done" "$T/status" && grep -q "^4 2 done" "$T/status" ||
 	{ cat "$T/status"; fail "second provisioning"; }
 show second
 
-python3 - "$T/first.json" "$T/second.json" "$T/site/ca-root.pem" "$T/rootB.pem" <<'EOF' || fail "device state"
+cat > "$T/check.py" <<'EOF'
+# check.py BEFORE.json AFTER.json OLD_ROOT.pem NEW_ROOT.pem NEW_SSID: the
+# device state after a provisioning that replaced the profiles of BEFORE
 import base64, json, sys
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization as ser
@@ -83,19 +85,19 @@ def pub(c):   # a certificate's key as amtsim stores a key ("pub": PKCS#1)
     return base64.b64encode(k.public_bytes(ser.Encoding.DER,
         ser.PublicFormat.PKCS1)).decode()
 a, b = net(sys.argv[1]), net(sys.argv[2])
-rootA, rootB = der(sys.argv[3]), der(sys.argv[4])
+oldroot, newroot, ssid = der(sys.argv[3]), der(sys.argv[4]), sys.argv[5]
 ca = {c["handle"]: c for c in a["certs"]}
 cb = {c["handle"]: c for c in b["certs"]}
 ka = {k["handle"]: k["pub"] for k in a["keys"]}
 kb = {k["handle"]: k["pub"] for k in b["keys"]}
 
-# first run: office (PSK) and corp (EAP-TLS) linked to root A and a client
-# certificate; the wired settings linked to root A and another one
+# before: corp (EAP-TLS) linked to the old root and a client certificate,
+# the wired settings to the old root and another one
 wa = {w["ElementName"]: w for w in a["inst"]["CIM_WiFiEndpointSettings"]}
 assert sorted(wa) == ["corp", "office"], wa
-assert wa["office"]["SSID"] == "OfficeNet" and wa["office"]["_client"] == -1
+assert wa["office"]["_client"] == -1 and wa["office"]["_ca"] == -1
 c1, ra = wa["corp"]["_client"], wa["corp"]["_ca"]
-assert ca[ra]["der"] == rootA and ca[ra]["root"], ca[ra]
+assert ca[ra]["der"] == oldroot and ca[ra]["root"], ca[ra]
 assert c1 in ca and not ca[c1]["root"], c1
 xa = a["inst"]["IPS_IEEE8021xSettings"][0]
 assert xa["Enabled"] == "2" and xa["_ca"] == ra, xa
@@ -108,21 +110,21 @@ k_w1 = [h for h, p in ka.items() if p == pub(ca[w1])]
 k_tls = [h for h, p in ka.items() if p == pub(ca[tls])]
 assert len(k_c1) == 1 and len(k_w1) == 1 and len(k_tls) == 1, ka
 
-# second run: the old profiles replaced
+# after: the profiles replaced
 wb = {w["ElementName"]: w for w in b["inst"]["CIM_WiFiEndpointSettings"]}
 assert sorted(wb) == ["corp", "office"], wb
-assert wb["office"]["SSID"] == "GuestNet", wb["office"]
+assert wb["office"]["SSID"] == ssid, wb["office"]
 c2, rb = wb["corp"]["_client"], wb["corp"]["_ca"]
-assert cb[rb]["der"] == rootB and cb[rb]["root"], cb.get(rb)
+assert cb[rb]["der"] == newroot and cb[rb]["root"], cb.get(rb)
 assert c2 in cb and not cb[c2]["root"] and c2 != c1, (c2, c1)
 # ... and the old certificates and keys gone
 assert c1 not in cb, "old Wi-Fi client certificate still there"
 assert k_c1[0] not in kb, "old Wi-Fi client key still there"
 assert w1 not in cb, "old wired client certificate still there"
 assert k_w1[0] not in kb, "old wired client key still there"
-assert ra not in cb and rootA not in [c["der"] for c in cb.values()], \
-    "root A still there"
-# the wired settings on root B and a new client certificate
+assert ra not in cb and oldroot not in [c["der"] for c in cb.values()], \
+    "the old root still there"
+# the wired settings on the new root and a new client certificate
 xb = b["inst"]["IPS_IEEE8021xSettings"][0]
 w2 = xb["_client"]
 assert xb["Enabled"] == "2" and xb["_ca"] == rb, xb
@@ -130,12 +132,13 @@ assert w2 in cb and w2 not in (w1, c2) and not cb[w2]["root"], w2
 # the TLS certificate and its key untouched
 assert b["tlsctx"]["cert"] == tls and cb[tls]["der"] == ca[tls]["der"]
 assert kb.get(k_tls[0]) == ka[k_tls[0]], "TLS key changed"
-# nothing else left over: TLS, root B, two client certificates; each key
+# nothing else left over: TLS, the root, two client certificates; each key
 # belongs to one of them
 assert sorted(cb) == sorted([tls, rb, c2, w2]), sorted(cb)
 assert sorted(kb.values()) == sorted(pub(cb[h]) for h in (tls, c2, w2)), kb
-print("w1=%d w2=%d rb=%d c2=%d tls=%d" % (w1, w2, rb, c2, tls))
 EOF
+python3 "$T/check.py" "$T/first.json" "$T/second.json" "$T/site/ca-root.pem" \
+	"$T/rootB.pem" GuestNet || fail "device state after the second provisioning"
 # the step log says what went: the corp client certificate and its key
 # (root A was still linked to the wired settings), then root A and the
 # wired client certificate and key
@@ -209,5 +212,28 @@ show after
 cmp -s <(python3 -c "import json; print(json.load(open('$T/second.json'))['sections']['net']['certs'])") \
 	<(python3 -c "import json; print(json.load(open('$T/after.json'))['sections']['net']['certs'])") ||
 	fail "a refused Delete changed the certificates"
+# a Delete whose answer is lost (amtsim carries it out, then answers 503):
+# the step tries again and the device ends in the same state (back to root A)
+kill "$SIMPID" && wait "$SIMPID" 2>/dev/null
+SIMPID=
+"$SIM" --state "$T/sim" --devices $N --address $NET.1 --pki-dns-suffix $DOMAIN \
+	--trust-root "$T/site/lab-root.sha256" --no-fsync --quiet --wireless-every 2 \
+	--faults device=2,fail=AMT_PublicKeyCertificate.Delete,status=503,count=1 \
+	> "$T/sim2.log" 2>&1 &
+SIMPID=$!
+for i in $(seq 1 50); do
+	grep -q "ready" "$T/sim2.log" 2>/dev/null && break
+	kill -0 $SIMPID 2>/dev/null || { cat "$T/sim2.log"; fail "amtsim died"; }
+	sleep 0.1
+done
+run OfficeNet "$T/site/ca-root.pem"
+grep -q "^6 2 done" "$T/status" || { cat "$T/status"; fail "third provisioning"; }
+retried=$(sqlite3 "$T/site/site.db" "SELECT detail FROM job_steps WHERE job_id = 6 AND step = 'wifi' AND outcome = 'failed'")
+echo "$retried" | grep -q "AMT_PublicKeyCertificate.*503.*transient" ||
+	fail "the lost Delete answer was not retried: $retried"
+show third
+python3 "$T/check.py" "$T/after.json" "$T/third.json" "$T/rootB.pem" \
+	"$T/site/ca-root.pem" OfficeNet || fail "device state after the retried Delete"
 echo "oobsp_wifi: ok"
+
 exit 0

@@ -264,9 +264,10 @@ enum oobsp_links {
 #define OOBSP_LC_PCS	3
 int oobsp_8021x_links(struct oobsp_job *j, enum oobsp_links which, int base);
 /* Deletes the certificates of j->prune that no credential context names
- * any more (and are not read-only), then the keys of those client
+ * any more (and are not read-only), with the keys of those client
  * certificates (matched by public key) that no remaining certificate
- * uses; a Delete the device refuses with a fault (in use) keeps that one.
+ * uses, keys first; a Delete the device refuses with a fault (in use)
+ * keeps that one.
  * Counts in j->pruned, j->prune_kept; empties j->prune.  j->pc from base
  * to base + OOBSP_PR_PCS - 1, start with j->pc = base. */
 #define OOBSP_PR_PCS	9

@@ -437,6 +437,46 @@ prune_add_keys(struct oobsp_job *j)
 		}
 }
 
+/*
+ * After the Pull of the key pairs (j->resp): drops the key candidates the
+ * device no longer has, and puts the keys before the certificates, so that
+ * a try cut short after a certificate went (its answer lost) has deleted
+ * its key already: the key is found through its certificate only.
+ */
+static void
+prune_keys_first(struct oobsp_job *j)
+{
+	char tmp[OOBSP_ID_MAX + 1];
+	size_t i, k, m;
+	int found;
+
+	for (i = j->nprune; i-- > 0; ) {
+		if (strncmp(j->prune[i], KEY_PFX, sizeof(KEY_PFX) - 1) != 0)
+			continue;
+		found = 0;
+		for (m = 0; m < j->resp->nitems && !found; m++) {
+			const char *id = amtp_wsman_obj_text(&j->resp->items[m],
+			    "InstanceID");
+
+			found = id != NULL && strcmp(id, j->prune[i]) == 0;
+		}
+		if (!found)
+			(void)prune_drop(j, j->prune[i]);
+	}
+	for (i = 0, k = 0; i < j->nprune; i++) {
+		if (strncmp(j->prune[i], KEY_PFX, sizeof(KEY_PFX) - 1) != 0)
+			continue;
+		if (i != k) {
+			/* stable: shift the certificates k..i-1 up by one */
+			memcpy(tmp, j->prune[i], sizeof(tmp));
+			memmove(j->prune[k + 1], j->prune[k],
+			    (i - k) * sizeof(j->prune[0]));
+			memcpy(j->prune[k], tmp, sizeof(tmp));
+		}
+		k++;
+	}
+}
+
 int
 oobsp_8021x_prune(struct oobsp_job *j, int base)
 {
@@ -488,8 +528,13 @@ oobsp_8021x_prune(struct oobsp_job *j, int base)
 		amtp_wsman_response_free(j->saved);
 		j->saved = j->resp;
 		j->resp = NULL;
-		/* gone already, or read-only (AMT's own): not ours to delete */
+		/* gone already, or read-only (AMT's own): not ours to delete
+		 * (key candidates, left by a failed try, are checked with the
+		 * key pairs) */
 		for (i = j->nprune; i-- > 0; ) {
+			if (strncmp(j->prune[i], KEY_PFX,
+			    sizeof(KEY_PFX) - 1) == 0)
+				continue;
 			found = 0;
 			for (m = 0; m < j->saved->nitems && !found; m++) {
 				it = &j->saved->items[m];
@@ -526,6 +571,7 @@ oobsp_8021x_prune(struct oobsp_job *j, int base)
 			prune_add_keys(j);
 		amtp_wsman_response_free(j->saved);
 		j->saved = NULL;
+		prune_keys_first(j);
 		j->pidx = 0;
 		/* FALLTHROUGH */
 	case 7:

@@ -740,7 +740,10 @@ oobsp_step_wifi(struct oobsp_job *j)
 			oobsp_detail(j, "no Wi-Fi profile configured");
 			return OOBSP_SKIPPED;
 		}
-		j->nprune = 0;
+		/* the candidates a failed try of this step noted stay: the
+		 * profiles may be gone already, and with them the links */
+		if (j->step_tries == 0)
+			j->nprune = 0;
 		j->pruned = j->prune_kept = 0;
 		j->pc = 1;
 		return oobsp_enumerate(j, WIFIPORT);
@@ -945,7 +948,8 @@ oobsp_step_wired_8021x(struct oobsp_job *j)
 	n = x->protocol != 0 ? 7 : x->username[0] != '\0' ? 6 : 5;
 	switch (j->pc) {
 	case 0:
-		j->nprune = 0;
+		if (j->step_tries == 0)		/* as in the wifi step */
+			j->nprune = 0;
 		j->pruned = j->prune_kept = 0;
 		j->pc = WIFI_XC;
 		if ((r = oobsp_8021x_certs(j, pol->wired, WIFI_XC)) !=
