@@ -641,7 +641,10 @@ amtsim_device_save(struct amtsim_device *d)
 		r = AMTP_E_NOMEM;
 		goto out;
 	}
-	if ((text = json_dumps(o, JSON_INDENT(1))) == NULL) {
+	/* one line: a device writes its flash at every change (about 14
+	 * times while it is provisioned), and indenting was a tenth of the
+	 * simulator's CPU; `amtsim --show N` prints it readably */
+	if ((text = json_dumps(o, JSON_COMPACT)) == NULL) {
 		r = AMTP_E_NOMEM;
 		goto out;
 	}
