@@ -419,6 +419,16 @@ cmd_serve(const char *dir, int workers)
 	if ((v = getenv("OOBSP_LEASE")) != NULL &&
 	    amtp_parse_int(v, 1, 3600, &lease) == 0)
 		cfg.lease_secs = (int)lease;
+	/* OOBSP_DIE_AFTER=N: stop as if killed before request N+1 (nothing
+	 * more written); OOBSP_LOG_FLUSH_MS: the step log's commit interval
+	 * (a test sets it long so that a stop loses the rows since the
+	 * first turn) */
+	if ((v = getenv("OOBSP_DIE_AFTER")) != NULL &&
+	    amtp_parse_int(v, 1, 1000000, &lease) == 0)
+		cfg.die_after_requests = (unsigned long)lease;
+	if ((v = getenv("OOBSP_LOG_FLUSH_MS")) != NULL &&
+	    amtp_parse_int(v, 1, 3600000, &lease) == 0)
+		cfg.log_flush_ms = (unsigned)lease;
 	cfg.max_jobs = workers;
 	cfg.max_attempts = 50;
 	cfg.backoff_ms = 200;

@@ -501,9 +501,10 @@ oobsp_step_tls_cert(struct oobsp_job *j)
 /* ------------------------------------------------------------------ */
 
 /* Finds which device certificate is ours: the newest amt-web certificate
- * the store holds for the device whose DER equals one on the device. */
+ * the store holds for the device whose DER equals one on the device (only
+ * the one with InstanceID only_id, unless NULL). */
 static int
-find_our_cert(struct oobsp_job *j)
+find_our_cert(struct oobsp_job *j, const char *only_id)
 {
 	struct amtp_cert_rec *recs = NULL, one;
 	STACK_OF(X509) *chain = NULL;
@@ -535,7 +536,8 @@ find_our_cert(struct oobsp_job *j)
 			blob = amtp_wsman_obj_text(it, "X509Certificate");
 			id = amtp_wsman_obj_text(it, "InstanceID");
 			if (blob == NULL || id == NULL ||
-			    strlen(id) >= sizeof(j->cert_id))
+			    strlen(id) >= sizeof(j->cert_id) ||
+			    (only_id != NULL && strcmp(id, only_id) != 0))
 				continue;
 			amtp_buf_free(b);
 			if ((b = amtp_buf_new(BLOB_MAX)) == NULL)
@@ -596,7 +598,7 @@ oobsp_step_tls_enable(struct oobsp_job *j)
 	case 2:
 		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
 			return r;
-		if (find_our_cert(j) != 0)
+		if (find_our_cert(j, NULL) != 0)
 			return oobsp_fail(j, OOBSP_FAIL_PERMANENT,
 			    AMTP_E_NOTFOUND, "none of the device's "
 			    "certificates is one this site issued for it");
@@ -620,6 +622,22 @@ oobsp_step_tls_enable(struct oobsp_job *j)
 				j->pc = 6;
 				goto settings;
 			}
+		}
+		/*
+		 * Bound to another certificate: an earlier attempt bound its
+		 * own and was stopped before its end reached the log, so
+		 * tls-certificate ran again and made a new one (AMT keeps one
+		 * TLS context: Create would answer AlreadyExists).  Keep the
+		 * bound one when this site issued it for this device.
+		 */
+		for (i = 0; i < j->resp->nitems; i++) {
+			id = epr_instance(&j->resp->items[i],
+			    "ElementInContext");
+			if (id == NULL || strlen(id) >= sizeof(j->ids[0]))
+				continue;
+			amtp_strlcpy(j->ids[0], id, sizeof(j->ids[0]));
+			j->pc = 9;
+			return oobsp_enumerate(j, PKCERT);
 		}
 		if ((r = oobsp_epr(&e1, s1, u1, sizeof(u1), PKCERT,
 		    "InstanceID", j->cert_id)) != 0 ||
@@ -669,6 +687,26 @@ oobsp_step_tls_enable(struct oobsp_job *j)
 		oobsp_detail(j, "TLS bound to \"%s\" and enabled (takes effect "
 		    "at commit)", j->cert_id);
 		return OOBSP_OK;
+	case 9:
+		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
+			return r;
+		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
+		    j->resp->enum_context : "", sizeof(j->enum_ctx));
+		j->pc = 10;
+		return oobsp_pull(j, PKCERT);
+	case 10:
+		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
+			return r;
+		if (find_our_cert(j, j->ids[0]) != 0)
+			return oobsp_fail(j, OOBSP_FAIL_PERMANENT,
+			    AMTP_E_CONFLICT, "the device's TLS context is bound "
+			    "to \"%s\", which is not a certificate this site "
+			    "issued for it", j->ids[0]);
+		log_info("job %lld: TLS context already bound to \"%s\" (an "
+		    "earlier attempt's certificate): kept",
+		    (long long)j->rec.id, j->cert_id);
+		j->pc = 6;
+		goto settings;
 	}
 	return bad_pc(j);
 }
