@@ -627,6 +627,7 @@ engine_flush(struct oobsp_engine *e)
 	struct oobsp_job *j;
 	int r, rc, any = 0;
 
+	e->last_flush_ms = now_ms();
 	e->next_flush_ms = now_ms() + (e->cfg.log_flush_ms != 0 ?
 	    e->cfg.log_flush_ms : OOBSP_LOG_FLUSH_MS);
 
@@ -1015,6 +1016,24 @@ oobsp_engine_stats(const struct oobsp_engine *e, struct oobsp_stats *s)
 	*s = e->stats;
 }
 
+/* The flush is due: its interval is over, or a finished job has waited
+ * OOBSP_LOG_FLUSH_MS for its last writes (whatever the interval). */
+static int
+flush_due(struct oobsp_engine *e)
+{
+	struct oobsp_job *j;
+	int64_t now = now_ms();
+
+	if (now >= e->next_flush_ms)
+		return 1;
+	if (now < e->last_flush_ms + OOBSP_LOG_FLUSH_MS)
+		return 0;
+	TAILQ_FOREACH(j, &e->jobs, entry)
+		if (j->closing && !STAILQ_EMPTY(&j->logq))
+			return 1;
+	return 0;
+}
+
 int
 oobsp_engine_poll(struct oobsp_engine *e, int timeout_ms, int *busy)
 {
@@ -1064,14 +1083,20 @@ oobsp_engine_poll(struct oobsp_engine *e, int timeout_ms, int *busy)
 		if (e->dead)
 			return AMTP_E_INTERNAL;
 	}
-	if (now_ms() >= e->next_flush_ms)
+	if (flush_due(e))
 		engine_flush(e);
 	/* how long may we wait for I/O */
 	wait = timeout_ms;
 	TAILQ_FOREACH(j, &e->jobs, entry) {
-		if (!STAILQ_EMPTY(&j->logq) && e->next_flush_ms - now < wait)
-			wait = e->next_flush_ms - now < 0 ? 0 :
-			    e->next_flush_ms - now;
+		if (!STAILQ_EMPTY(&j->logq)) {
+			int64_t at = j->closing ? e->last_flush_ms +
+			    OOBSP_LOG_FLUSH_MS : e->next_flush_ms;
+
+			if (at > e->next_flush_ms)
+				at = e->next_flush_ms;
+			if (at - now < wait)
+				wait = at - now < 0 ? 0 : at - now;
+		}
 		if (j->state == OOBSP_JS_RUNNABLE)
 			wait = 0;
 		else if (j->state == OOBSP_JS_SLEEPING && j->wake_ms - now < wait)
@@ -1095,7 +1120,7 @@ oobsp_engine_poll(struct oobsp_engine *e, int timeout_ms, int *busy)
 			job_advance(j);
 	if (e->dead)
 		return AMTP_E_INTERNAL;
-	if (now_ms() >= e->next_flush_ms)
+	if (flush_due(e))
 		engine_flush(e);
 	for (j = TAILQ_FIRST(&e->jobs); j != NULL; j = tmp) {
 		tmp = TAILQ_NEXT(j, entry);

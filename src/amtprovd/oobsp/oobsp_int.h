@@ -88,6 +88,7 @@ struct oobsp_engine {
 	int				 njobs;
 	int64_t				 next_claim_ms;	/* claim backoff */
 	int64_t				 next_flush_ms;	/* step log */
+	int64_t				 last_flush_ms;
 	int				 flush_fails;	/* commits failed in a
 							 * row */
 	unsigned			 flush_faked;	/* cfg.fail_flushes */
