@@ -254,7 +254,7 @@ cmd_serve(const char *dir, int workers)
 	struct oobsp_stats s;
 	char err[512], owner[128];
 	const char *v;
-	long long lease;
+	long long lease, num;
 	double w0, c0, w, c, sgc;
 	size_t open = 1;
 	pid_t signer_pid = -1;
@@ -424,11 +424,11 @@ cmd_serve(const char *dir, int workers)
 	 * (a test sets it long so that a stop loses the rows since the
 	 * first turn) */
 	if ((v = getenv("OOBSP_DIE_AFTER")) != NULL &&
-	    amtp_parse_int(v, 1, 1000000, &lease) == 0)
-		cfg.die_after_requests = (unsigned long)lease;
+	    amtp_parse_int(v, 1, 1000000, &num) == 0)
+		cfg.die_after_requests = (unsigned long)num;
 	if ((v = getenv("OOBSP_LOG_FLUSH_MS")) != NULL &&
-	    amtp_parse_int(v, 1, 3600000, &lease) == 0)
-		cfg.log_flush_ms = (unsigned)lease;
+	    amtp_parse_int(v, 1, 3600000, &num) == 0)
+		cfg.log_flush_ms = (unsigned)num;
 	cfg.max_jobs = workers;
 	cfg.max_attempts = 50;
 	cfg.backoff_ms = 200;

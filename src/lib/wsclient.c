@@ -293,7 +293,7 @@ amtp_wsclient_free(struct amtp_wsclient *c)
 		return;
 	if (c->multi != NULL)
 		curl_multi_cleanup(c->multi);
-	if (c->epfd > 0)
+	if (c->epfd >= 0)
 		close(c->epfd);
 	free(c);
 	curl_global_cleanup();

@@ -427,6 +427,20 @@ oobsp_connect(struct oobsp_job *j, const char *user,
 /* Jobs                                                                 */
 /* ------------------------------------------------------------------ */
 
+static unsigned
+flush_interval(const struct oobsp_engine *e)
+{
+	return e->cfg.log_flush_ms != 0 ? e->cfg.log_flush_ms :
+	    OOBSP_LOG_FLUSH_MS;
+}
+
+static int
+requeue_delay(const struct oobsp_engine *e)
+{
+	return e->cfg.requeue_secs != 0 ? e->cfg.requeue_secs :
+	    OOBSP_REQUEUE_SECS;
+}
+
 /* Forgets what the job has queued for the log. */
 static void
 logq_clear(struct oobsp_job *j)
@@ -536,7 +550,7 @@ logq_write(struct oobsp_job *j)
 	struct oobsp_engine *e = j->e;
 	struct oobsp_logop *op;
 	int64_t id;
-	int r, delay;
+	int r;
 
 	STAILQ_FOREACH(op, &j->logq, entry) {
 		switch (op->kind) {
@@ -560,10 +574,8 @@ logq_write(struct oobsp_job *j)
 				return r;
 			break;
 		case OOBSP_LOG_REQUEUE:
-			delay = e->cfg.requeue_secs != 0 ?
-			    e->cfg.requeue_secs : OOBSP_REQUEUE_SECS;
 			if ((r = amtp_store_job_requeue(e->st, j->rec.id,
-			    e->owner, delay, op->text)) != 0)
+			    e->owner, requeue_delay(e), op->text)) != 0)
 				return r;
 			break;
 		}
@@ -605,9 +617,7 @@ logq_done(struct oobsp_job *j, int r)
 		} else if (op->kind == OOBSP_LOG_REQUEUE) {
 			e->stats.jobs_requeued++;
 			log_info("job %lld: requeued for %d s: %s",
-			    (long long)j->rec.id, e->cfg.requeue_secs != 0 ?
-			    e->cfg.requeue_secs : OOBSP_REQUEUE_SECS,
-			    op->text);
+			    (long long)j->rec.id, requeue_delay(e), op->text);
 		}
 	}
 	logq_clear(j);
@@ -628,8 +638,7 @@ engine_flush(struct oobsp_engine *e)
 	int r, rc, any = 0;
 
 	e->last_flush_ms = now_ms();
-	e->next_flush_ms = now_ms() + (e->cfg.log_flush_ms != 0 ?
-	    e->cfg.log_flush_ms : OOBSP_LOG_FLUSH_MS);
+	e->next_flush_ms = e->last_flush_ms + flush_interval(e);
 
 	TAILQ_FOREACH(j, &e->jobs, entry)
 		if (!STAILQ_EMPTY(&j->logq)) {
@@ -876,8 +885,7 @@ job_advance(struct oobsp_job *j)
 			if (j->open_op != NULL) {
 				/* the commit failed: wait for the next try */
 				j->state = OOBSP_JS_SLEEPING;
-				j->wake_ms = now_ms() + (e->cfg.log_flush_ms !=
-				    0 ? e->cfg.log_flush_ms : OOBSP_LOG_FLUSH_MS);
+				j->wake_ms = now_ms() + flush_interval(e);
 				return;
 			}
 		}
@@ -1016,29 +1024,33 @@ oobsp_engine_stats(const struct oobsp_engine *e, struct oobsp_stats *s)
 	*s = e->stats;
 }
 
-/* The flush is due: its interval is over, or a finished job has waited
- * OOBSP_LOG_FLUSH_MS for its last writes (whatever the interval). */
-static int
-flush_due(struct oobsp_engine *e)
+/*
+ * When the next flush is due: at the end of its interval, or sooner for a
+ * finished job's last writes (OOBSP_LOG_FLUSH_MS after the last flush,
+ * whatever the interval); INT64_MAX when nothing is queued.
+ */
+static int64_t
+flush_at(const struct oobsp_engine *e)
 {
-	struct oobsp_job *j;
-	int64_t now = now_ms();
+	const struct oobsp_job *j;
+	int64_t at = INT64_MAX, soon = e->last_flush_ms + OOBSP_LOG_FLUSH_MS;
 
-	if (now >= e->next_flush_ms)
-		return 1;
-	if (now < e->last_flush_ms + OOBSP_LOG_FLUSH_MS)
-		return 0;
-	TAILQ_FOREACH(j, &e->jobs, entry)
-		if (j->closing && !STAILQ_EMPTY(&j->logq))
-			return 1;
-	return 0;
+	TAILQ_FOREACH(j, &e->jobs, entry) {
+		if (STAILQ_EMPTY(&j->logq))
+			continue;
+		if (at > e->next_flush_ms)
+			at = e->next_flush_ms;
+		if (j->closing && soon < at)
+			at = soon;
+	}
+	return at;
 }
 
 int
 oobsp_engine_poll(struct oobsp_engine *e, int timeout_ms, int *busy)
 {
 	struct oobsp_job *j, *tmp;
-	int64_t now, wait, idle;
+	int64_t now, wait, idle, at;
 	int r, claimed = 0, inflight;
 
 	if (busy != NULL)
@@ -1083,20 +1095,14 @@ oobsp_engine_poll(struct oobsp_engine *e, int timeout_ms, int *busy)
 		if (e->dead)
 			return AMTP_E_INTERNAL;
 	}
-	if (flush_due(e))
+	if (now_ms() >= flush_at(e))
 		engine_flush(e);
 	/* how long may we wait for I/O */
 	wait = timeout_ms;
+	at = flush_at(e);
+	if (at - now < wait)
+		wait = at - now < 0 ? 0 : at - now;
 	TAILQ_FOREACH(j, &e->jobs, entry) {
-		if (!STAILQ_EMPTY(&j->logq)) {
-			int64_t at = j->closing ? e->last_flush_ms +
-			    OOBSP_LOG_FLUSH_MS : e->next_flush_ms;
-
-			if (at > e->next_flush_ms)
-				at = e->next_flush_ms;
-			if (at - now < wait)
-				wait = at - now < 0 ? 0 : at - now;
-		}
 		if (j->state == OOBSP_JS_RUNNABLE)
 			wait = 0;
 		else if (j->state == OOBSP_JS_SLEEPING && j->wake_ms - now < wait)
@@ -1120,7 +1126,7 @@ oobsp_engine_poll(struct oobsp_engine *e, int timeout_ms, int *busy)
 			job_advance(j);
 	if (e->dead)
 		return AMTP_E_INTERNAL;
-	if (flush_due(e))
+	if (now_ms() >= flush_at(e))
 		engine_flush(e);
 	for (j = TAILQ_FIRST(&e->jobs); j != NULL; j = tmp) {
 		tmp = TAILQ_NEXT(j, entry);
