@@ -651,6 +651,7 @@ engine_flush(struct oobsp_engine *e)
 		e->flush_faked++;
 		rc = AMTP_E_BUSY;	/* a test: as if the database were busy */
 	} else if ((rc = amtp_store_batch_begin(e->st)) == 0) {
+		amtp_store_batch_nest(e->st, 1);	/* step rows, requeues */
 		TAILQ_FOREACH(j, &e->jobs, entry) {
 			if (STAILQ_EMPTY(&j->logq))
 				continue;
@@ -658,6 +659,7 @@ engine_flush(struct oobsp_engine *e)
 				r = logq_write(j);
 			j->flush_r = amtp_store_batch_unit_end(e->st, r);
 		}
+		amtp_store_batch_nest(e->st, 0);
 		rc = amtp_store_batch_end(e->st, 0);
 	}
 	e->stats.log_commits++;

@@ -385,8 +385,9 @@ int amtp_store_job_step_end(struct amtp_store *st, int64_t job_id,
  * AMTP_STEP_STARTED: *step_id gets its id) or whole (any other outcome:
  * started and ended now); with *step_id set, ends that row (as step_end).
  * The service point queues its step rows and writes them this way, many
- * jobs under one commit (amtp_store_batch_begin): this one, like
- * amtp_store_job_requeue and amtp_store_job_finish, joins an open batch.
+ * jobs under one commit (amtp_store_batch_begin with amtp_store_batch_nest:
+ * this one and amtp_store_job_requeue then run under nested savepoints;
+ * amtp_store_job_finish opens no transaction and runs in any batch).
  */
 int amtp_store_job_step_log(struct amtp_store *st, int64_t job_id,
     const char *owner, const char *step, int64_t *step_id,
@@ -761,8 +762,8 @@ int amtp_store_setting_get(struct amtp_store *st, const char *key, char *out,
  * whole batch and returns r or the commit's error.  Inside a batch, call
  * only store functions that open no transaction of their own (device
  * upsert/status/OTP hash, agent put, job enqueue, batch_set_facts, job
- * step log/start/end, job finish and requeue); the others answer
- * AMTP_E_INTERNAL.  Never put credentials in a batch.
+ * finish); the others answer AMTP_E_INTERNAL unless the batch allows
+ * nesting (amtp_store_batch_nest).  Never put credentials in a batch.
  * Usage:
  *	amtp_store_batch_begin(st);
  *	amtp_store_batch_unit_begin(st);

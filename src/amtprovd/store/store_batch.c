@@ -10,10 +10,11 @@
  *
  * Inside a batch only functions that do not open their own transaction may
  * be called (those that do answer AMTP_E_INTERNAL): device upsert, status,
- * OTP hash, agent put, job enqueue, the job step log, finish and requeue
- * (which join the batch), and amtp_store_batch_set_facts below.
- * Credentials are never written inside a batch: their own functions commit
- * (durably) on their own, as the escrow rule wants.
+ * OTP hash, agent put, job enqueue, job finish, and
+ * amtp_store_batch_set_facts below; with amtp_store_batch_nest() the
+ * others too, each under a nested savepoint (store.c, store_tx_begin).
+ * Credentials are written inside a batch only where the secret stays in the
+ * database until the batch commits (the site's built-in directory).
  */
 #include <ctype.h>
 #include <string.h>

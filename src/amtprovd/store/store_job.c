@@ -273,20 +273,6 @@ hold(struct amtp_store *st, int64_t job_id, const char *owner, int64_t *att)
 	return r;
 }
 
-/* Opens a transaction, or joins the batch the caller has open (*own 0). */
-static int
-tx_join(struct amtp_store *st, int *own)
-{
-	*own = !amtp_store_batch_active(st);
-	return *own ? store_tx_begin(st) : 0;
-}
-
-static int
-tx_leave(struct amtp_store *st, int own, int r)
-{
-	return own ? store_tx_end(st, r) : r;
-}
-
 /* Inside a transaction: ends the open step row step_id of job_id. */
 static int
 step_close(struct amtp_store *st, int64_t job_id, int64_t step_id,
@@ -323,7 +309,7 @@ amtp_store_job_step_log(struct amtp_store *st, int64_t job_id,
 	char name[AMTP_STORE_NAME_MAX + 1], msg[AMTP_STORE_TEXT_MAX + 1];
 	const char *oname;
 	int64_t att, id = 0;
-	int own, r;
+	int r;
 
 	if ((oname = amtp_store_step_outcome_name(outcome)) == NULL ||
 	    (*step_id != 0 && outcome == AMTP_STEP_STARTED))
@@ -333,7 +319,7 @@ amtp_store_job_step_log(struct amtp_store *st, int64_t job_id,
 	    (*step_id == 0 &&
 	    (r = store_check_text(step, AMTP_STORE_NAME_MAX, 1)) != 0))
 		return r;
-	if ((r = tx_join(st, &own)) != 0)
+	if ((r = store_tx_begin(st)) != 0)
 		return r;
 	if ((r = hold(st, job_id, owner, &att)) != 0)
 		goto out;
@@ -370,7 +356,7 @@ amtp_store_job_step_log(struct amtp_store *st, int64_t job_id,
 	r = 0;
  out:
 	store_res_free(res);
-	if ((r = tx_leave(st, own, r)) == 0 && *step_id == 0 &&
+	if ((r = store_tx_end(st, r)) == 0 && *step_id == 0 &&
 	    outcome == AMTP_STEP_STARTED)
 		*step_id = id;
 	return r;
@@ -444,13 +430,13 @@ int
 amtp_store_job_requeue(struct amtp_store *st, int64_t job_id,
     const char *owner, int delay_secs, const char *reason)
 {
-	int own, r;
+	int r;
 
 	if ((r = check_owner(owner)) != 0 ||
 	    (r = check_lease(delay_secs, 0)) != 0 ||
 	    (r = store_check_text(reason, AMTP_STORE_TEXT_MAX, 0)) != 0)
 		return r;
-	if ((r = tx_join(st, &own)) != 0)
+	if ((r = store_tx_begin(st)) != 0)
 		return r;
 	if ((r = fenced(st, "job requeue", "UPDATE jobs SET state = 'queued',"
 	    " lease_owner = '', lease_expires = 0,"
@@ -462,7 +448,7 @@ amtp_store_job_requeue(struct amtp_store *st, int64_t job_id,
 		goto out;
 	r = close_steps(st, job_id, "abandoned: job requeued");
  out:
-	return tx_leave(st, own, r);
+	return store_tx_end(st, r);
 }
 
 /* After a state-guarded admin UPDATE matched nothing. */

@@ -1843,8 +1843,12 @@ test_job_step_log_batch(void **state)
 	open1 = 0;
 
 	assert_int_equal(amtp_store_batch_begin(g_st), 0);
-	/* job 1: a whole row, then an open one */
+	/* job 1: a whole row, then an open one (refused in a batch that
+	 * does not allow nesting) */
 	assert_int_equal(amtp_store_batch_unit_begin(g_st), 0);
+	assert_int_equal(amtp_store_job_step_log(g_st, j1, "sp1", "connect",
+	    &whole, AMTP_STEP_OK, "12 ms"), AMTP_E_INTERNAL);
+	amtp_store_batch_nest(g_st, 1);
 	assert_int_equal(amtp_store_job_step_log(g_st, j1, "sp1", "connect",
 	    &whole, AMTP_STEP_OK, "12 ms"), 0);
 	assert_int_equal(whole, 0);	/* a whole row gives no id */
@@ -1857,6 +1861,7 @@ test_job_step_log_batch(void **state)
 	assert_int_equal(amtp_store_batch_unit_end(g_st,
 	    amtp_store_job_step_log(g_st, j2, "sp2", "connect", &whole,
 	    AMTP_STEP_OK, NULL)), AMTP_E_CONFLICT);
+	amtp_store_batch_nest(g_st, 0);
 	assert_int_equal(amtp_store_batch_end(g_st, 0), 0);
 	assert_true(open1 > 0);
 
@@ -1877,6 +1882,7 @@ test_job_step_log_batch(void **state)
 	/* next flush: the open row ends failed, job 1 finishes, job 2 is
 	 * requeued (which closes nothing: it has no open row) */
 	assert_int_equal(amtp_store_batch_begin(g_st), 0);
+	amtp_store_batch_nest(g_st, 1);
 	assert_int_equal(amtp_store_batch_unit_begin(g_st), 0);
 	assert_int_equal(amtp_store_job_step_log(g_st, j1, "sp1", NULL,
 	    &open1, AMTP_STEP_FAILED, "no answer"), 0);
@@ -1887,6 +1893,7 @@ test_job_step_log_batch(void **state)
 	assert_int_equal(amtp_store_job_requeue(g_st, j2, "sp1", 0,
 	    "device reset"), 0);
 	assert_int_equal(amtp_store_batch_unit_end(g_st, 0), 0);
+	amtp_store_batch_nest(g_st, 0);
 	assert_int_equal(amtp_store_batch_end(g_st, 0), 0);
 
 	assert_int_equal(amtp_store_job_get(g_st, j1, &j), 0);
