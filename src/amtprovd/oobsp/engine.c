@@ -264,6 +264,14 @@ oobsp_create(struct oobsp_job *j, const char *cls,
 	return call_simple(j, AMTP_WSMAN_OP_CREATE, cls, NULL, body, NULL, 0);
 }
 
+int
+oobsp_reply_unreachable(const struct oobsp_job *j)
+{
+	return j->rstatus == AMTP_E_SOAP_FAULT && j->resp != NULL &&
+	    j->resp->fault.subcode != NULL &&
+	    strcmp(j->resp->fault.subcode, "DestinationUnreachable") == 0;
+}
+
 long long
 oobsp_reply_rv(const struct oobsp_job *j)
 {

@@ -210,6 +210,9 @@ int oobsp_class_uri(const char *cls, char *dst, size_t dstsz);
 int oobsp_reply_ok(struct oobsp_job *j, const char *cls, const char *method);
 /* The ReturnValue of the last reply, or -1 when it has none. */
 long long oobsp_reply_rv(const struct oobsp_job *j);
+/* The last reply is the fault AMT gives for a class the platform does not
+ * have (DestinationUnreachable: no wireless, no IPS_IEEE8021xSettings). */
+int oobsp_reply_unreachable(const struct oobsp_job *j);
 
 /* Marks the step failed: kind, and a detail (printf). Returns AMTP_E_*. */
 int oobsp_fail(struct oobsp_job *j, enum oobsp_fail kind, int r,
@@ -314,6 +317,10 @@ int oobsp_digest_password_b64(const char *user, const char *realm,
 /* "sha256//<base64>" of cert's public key, appended to dst (with ';' when
  * dst is not empty). */
 int oobsp_pin_append(X509 *cert, char *dst, size_t dstsz);
+/* The InstanceID selector of o's EPR property name ("KeyPair",
+ * "CreatedCertificate", "ElementInContext"), or NULL. */
+const char *oobsp_epr_instance(const struct amtp_wsman_obj *o,
+    const char *name);
 /* A CSR for the device's public key (DER RSAPublicKey or SPKI) with CN cn
  * and a zero signature, in base64, for GeneratePKCS10RequestEx. */
 int oobsp_null_signed_csr_b64(const void *der, size_t len, const char *cn,

@@ -18,6 +18,7 @@
 
 #include "amtprov/buf.h"
 #include "amtprov/err.h"
+#include "amtprov/log.h"
 #include "amtprov/limits.h"
 #include "amtprov/pki.h"
 #include "amtprov/str.h"
@@ -35,18 +36,6 @@
 #define XC_DK		(base + 4)
 #define BLOB_MAX	(16 * 1024)
 #define XC_ADD		9
-
-static const char *
-created_id(const struct oobsp_job *j, const char *name)
-{
-	const struct amtp_wsman_prop *p;
-
-	if (j->resp == NULL || j->resp->body == NULL ||
-	    (p = amtp_wsman_obj_prop(j->resp->body, name, 0)) == NULL ||
-	    p->epr == NULL)
-		return NULL;
-	return amtp_wsman_epr_selector(p->epr, "InstanceID");
-}
 
 static int
 copy_id(struct oobsp_job *j, char *dst, size_t dstsz, const char *id,
@@ -157,7 +146,8 @@ oobsp_8021x_certs(struct oobsp_job *j, int k, int base)
 		    "AddTrustedRootCertificate")) != 0)
 			return r;
 		if ((r = copy_id(j, j->root_id, sizeof(j->root_id),
-		    created_id(j, "CreatedCertificate"),
+		    oobsp_epr_instance(j->resp->body,
+		    "CreatedCertificate"),
 		    "AddTrustedRootCertificate")) != 0)
 			return r;
 		goto client;
@@ -183,7 +173,8 @@ oobsp_8021x_certs(struct oobsp_job *j, int k, int base)
 		if ((r = oobsp_reply_ok(j, PK_SVC, "AddCertificate")) != 0)
 			return r;
 		if ((r = copy_id(j, j->client_id, sizeof(j->client_id),
-		    created_id(j, "CreatedCertificate"), "AddCertificate")) != 0)
+		    oobsp_epr_instance(j->resp->body,
+		    "CreatedCertificate"), "AddCertificate")) != 0)
 			return r;
 		return OOBSP_OK;
 	}
@@ -219,14 +210,6 @@ oobsp_8021x_certs(struct oobsp_job *j, int k, int base)
 #define KEY_PFX		"Intel(r) AMT Key:"
 
 static int
-unreachable(const struct oobsp_job *j)
-{
-	return j->rstatus == AMTP_E_SOAP_FAULT && j->resp != NULL &&
-	    j->resp->fault.subcode != NULL &&
-	    strcmp(j->resp->fault.subcode, "DestinationUnreachable") == 0;
-}
-
-static int
 is_true(const char *v)
 {
 	return v != NULL && strcasecmp(v, "true") == 0;
@@ -249,12 +232,18 @@ prune_add(struct oobsp_job *j, const char *id)
 {
 	size_t i;
 
-	if (id == NULL || id[0] == '\0' || strlen(id) >= sizeof(j->prune[0]) ||
-	    j->nprune >= OOBSP_IDS_MAX)
+	if (id == NULL || id[0] == '\0' || strlen(id) >= sizeof(j->prune[0]))
 		return;
 	for (i = 0; i < j->nprune; i++)
 		if (strcmp(j->prune[i], id) == 0)
 			return;
+	if (j->nprune >= OOBSP_IDS_MAX) {
+		/* not silent: it stays on the device */
+		log_warnx("job %lld: more than %d certificates and keys to "
+		    "delete: \"%s\" is kept", (long long)j->rec.id,
+		    OOBSP_IDS_MAX, id);
+		return;
+	}
 	amtp_strlcpy(j->prune[j->nprune++], id, sizeof(j->prune[0]));
 }
 
@@ -366,7 +355,7 @@ oobsp_8021x_links(struct oobsp_job *j, enum oobsp_links which, int base)
 		j->pc = base + 1;
 		return oobsp_enumerate(j, CREDCTX);
 	case 1:
-		if (unreachable(j))
+		if (oobsp_reply_unreachable(j))
 			return OOBSP_OK;	/* no associations: no links */
 		if ((r = oobsp_reply_ok(j, CREDCTX, NULL)) != 0)
 			return r;
@@ -494,7 +483,7 @@ oobsp_8021x_prune(struct oobsp_job *j, int base)
 		j->pc = base + 1;
 		return oobsp_enumerate(j, CREDCTX);
 	case 1:
-		if (unreachable(j)) {
+		if (oobsp_reply_unreachable(j)) {
 			j->nprune = 0;	/* cannot tell what is in use */
 			return OOBSP_OK;
 		}

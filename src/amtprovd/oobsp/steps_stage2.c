@@ -589,14 +589,6 @@ oobsp_step_net_services(struct oobsp_job *j)
 #define WIFI_LC		120
 #define WIFI_PR		140
 
-static int
-is_unreachable(const struct oobsp_job *j)
-{
-	return j->rstatus == AMTP_E_SOAP_FAULT && j->resp != NULL &&
-	    j->resp->fault.subcode != NULL &&
-	    strcmp(j->resp->fault.subcode, "DestinationUnreachable") == 0;
-}
-
 /* The 802.1X part of an enterprise profile: IEEE8021xSettingsInput and
  * the certificate references the certificates sub-step put on the device. */
 static int
@@ -742,15 +734,16 @@ oobsp_step_wifi(struct oobsp_job *j)
 		}
 		/* the candidates a failed try of this step noted stay: the
 		 * profiles may be gone already, and with them the links */
-		if (j->step_tries == 0)
+		if (j->step_tries == 0) {
 			j->nprune = 0;
-		j->pruned = j->prune_kept = 0;
+			j->pruned = j->prune_kept = 0;
+		}
 		j->pc = 1;
 		return oobsp_enumerate(j, WIFIPORT);
 	case 1:
 		/* a platform without wireless has no such class: AMT
 		 * answers DestinationUnreachable */
-		if (is_unreachable(j)) {
+		if (oobsp_reply_unreachable(j)) {
 			oobsp_detail(j, "the device has no wireless interface: "
 			    "%zu profiles not written", pol->nwifi);
 			return OOBSP_SKIPPED;
@@ -948,9 +941,10 @@ oobsp_step_wired_8021x(struct oobsp_job *j)
 	n = x->protocol != 0 ? 7 : x->username[0] != '\0' ? 6 : 5;
 	switch (j->pc) {
 	case 0:
-		if (j->step_tries == 0)		/* as in the wifi step */
+		if (j->step_tries == 0) {	/* as in the wifi step */
 			j->nprune = 0;
-		j->pruned = j->prune_kept = 0;
+			j->pruned = j->prune_kept = 0;
+		}
 		j->pc = WIFI_XC;
 		if ((r = oobsp_8021x_certs(j, pol->wired, WIFI_XC)) !=
 		    OOBSP_OK)
@@ -974,7 +968,7 @@ oobsp_step_wired_8021x(struct oobsp_job *j)
 		j->pc = 3;
 		return oobsp_get(j, IPSX, NULL, 0);
 	case 3:
-		if (is_unreachable(j))
+		if (oobsp_reply_unreachable(j))
 			/* XXX an AMT without IPS_IEEE8021xSettings: the
 			 * certificates are on the device but not linked */
 			return wired_detail(j, x, "the device has no "

@@ -193,17 +193,6 @@ oobsp_step_host_name(struct oobsp_job *j)
 /* tls-certificate                                                      */
 /* ------------------------------------------------------------------ */
 
-static const char *
-epr_instance(const struct amtp_wsman_obj *o, const char *name)
-{
-	const struct amtp_wsman_prop *p;
-
-	if (o == NULL || (p = amtp_wsman_obj_prop(o, name, 0)) == NULL ||
-	    p->epr == NULL)
-		return NULL;
-	return amtp_wsman_epr_selector(p->epr, "InstanceID");
-}
-
 /* base64 of a DER blob into a new buffer. */
 static int
 der_b64(const unsigned char *der, size_t len, struct amtp_buf **out)
@@ -375,7 +364,7 @@ oobsp_device_csr(struct oobsp_job *j, int base, struct amtp_buf **csr)
 	case 1:
 		if ((r = oobsp_reply_ok(j, PK_SVC, "GenerateKeyPair")) != 0)
 			return r;
-		if ((s = epr_instance(j->resp->body, "KeyPair")) == NULL ||
+		if ((s = oobsp_epr_instance(j->resp->body, "KeyPair")) == NULL ||
 		    strlen(s) >= sizeof(j->key_id))
 			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
 			    PK_SVC ".GenerateKeyPair: no KeyPair reference");
@@ -452,7 +441,7 @@ oobsp_step_tls_cert(struct oobsp_job *j)
 	case 5:
 		if ((r = oobsp_reply_ok(j, PK_SVC, "AddCertificate")) != 0)
 			return r;
-		if ((s = epr_instance(j->resp->body, "CreatedCertificate")) ==
+		if ((s = oobsp_epr_instance(j->resp->body, "CreatedCertificate")) ==
 		    NULL || strlen(s) >= sizeof(j->cert_id))
 			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
 			    PK_SVC ".AddCertificate: no CreatedCertificate");
@@ -616,7 +605,7 @@ oobsp_step_tls_enable(struct oobsp_job *j)
 			return r;
 		for (i = 0; i < j->resp->nitems; i++) {
 			it = &j->resp->items[i];
-			id = epr_instance(it, "ElementInContext");
+			id = oobsp_epr_instance(it, "ElementInContext");
 			if (id != NULL && strcmp(id, j->cert_id) == 0) {
 				/* bound already (an earlier attempt) */
 				j->pc = 6;
@@ -631,7 +620,7 @@ oobsp_step_tls_enable(struct oobsp_job *j)
 		 * bound one when this site issued it for this device.
 		 */
 		for (i = 0; i < j->resp->nitems; i++) {
-			id = epr_instance(&j->resp->items[i],
+			id = oobsp_epr_instance(&j->resp->items[i],
 			    "ElementInContext");
 			if (id == NULL || strlen(id) >= sizeof(j->ids[0]))
 				continue;

@@ -138,3 +138,14 @@ oobsp_null_signed_csr_b64(const void *der, size_t len, const char *cn,
 	EVP_PKEY_free(pk);
 	return r;
 }
+
+const char *
+oobsp_epr_instance(const struct amtp_wsman_obj *o, const char *name)
+{
+	const struct amtp_wsman_prop *p;
+
+	if (o == NULL || (p = amtp_wsman_obj_prop(o, name, 0)) == NULL ||
+	    p->epr == NULL)
+		return NULL;
+	return amtp_wsman_epr_selector(p->epr, "InstanceID");
+}
