@@ -188,6 +188,20 @@ int simnet_tls_check_chain(struct amtsim_device *d,
 /* The DNS suffix the device trusts (PKI suffix, else the DHCP one). */
 const char *simnet_trusted_suffix(const struct amtsim_device *d);
 
+/*
+ * A GnuTLS private key whose operations OpenSSL does with k (RSA only):
+ * PKCS#1 v1.5 and RSA-PSS (RSAE, SHA-256/384/512) signatures and PKCS#1
+ * v1.5 decryption.  It holds a reference to k until gnutls_privkey_deinit.
+ * 0, AMTP_E_INVAL (not RSA) or AMTP_E_CRYPTO/NOMEM.
+ */
+int simnet_tls_gkey(EVP_PKEY *k, gnutls_privkey_t *out);
+/* Operations those keys did since the start (all keys, one thread). */
+struct simnet_tls_ops {
+	uint64_t	signs;
+	uint64_t	decrypts;
+};
+void simnet_tls_ops_get(struct simnet_tls_ops *out);
+
 /* ---- keys (tls.c) ---- */
 /* A new RSA-2048 key for GenerateKeyPair: from the pool, or made now. */
 int simnet_key_take(struct amtsim_net *net, EVP_PKEY **out);

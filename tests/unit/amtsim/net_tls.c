@@ -236,6 +236,9 @@ test_self_cert(void **state)
 	memset(&net, 0, sizeof(net));
 	net.opts.state_dir = f->dir;
 	assert_int_equal(simnet_tls_self_key(&net), 0);
+	/* its TLS operations are OpenSSL's (simnet_tls_gkey) */
+	assert_int_equal(gnutls_privkey_get_type(net.self_gkey),
+	    GNUTLS_PRIVKEY_EXT);
 	sd = simnet_dev_get(&net, f->d);
 	assert_int_equal(simnet_tls_self_cert(sd), 0);
 	assert_int_equal(sd->have_self, 1);

@@ -218,6 +218,35 @@ rv(struct amtp_wsman_response *r)
 	return v;
 }
 
+/*
+ * The TLS credential loaded for POST: its key is an OpenSSL-backed GnuTLS
+ * key (simnet_tls_gkey) whose TLS signatures (RSA-PSS and PKCS#1 v1.5)
+ * verify with the certificate's public key, made by OpenSSL.
+ */
+static void
+assert_prov_key_signs(struct simnet_dev *sd)
+{
+	static const gnutls_sign_algorithm_t algs[] = {
+		GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, GNUTLS_SIGN_RSA_SHA256,
+	};
+	gnutls_datum_t data = { (unsigned char *)"handshake", 9 }, sig;
+	struct simnet_tls_ops o0, o1;
+	size_t i;
+
+	assert_int_equal(gnutls_privkey_get_type(sd->prov_key),
+	    GNUTLS_PRIVKEY_EXT);
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+		simnet_tls_ops_get(&o0);
+		assert_int_equal(gnutls_privkey_sign_data2(sd->prov_key,
+		    algs[i], 0, &data, &sig), 0);
+		simnet_tls_ops_get(&o1);
+		assert_int_equal(o1.signs, o0.signs + 1);
+		assert_int_equal(gnutls_pubkey_verify_data2(sd->prov_pcert.pubkey,
+		    algs[i], 0, &data, &sig), 0);
+		gnutls_free(sig.data);
+	}
+}
+
 /* ReturnValue of a call; frees the reply. */
 static long long
 inv_rv(struct fixture *f, const char *cls, const char *method,
@@ -1013,6 +1042,7 @@ test_pki_and_tls(void **state)
 	assert_int_equal(simnet_tls_prov_load(f->sd), 0);
 	assert_int_equal(f->sd->have_prov, 1);
 	assert_int_equal(f->sd->prov_handle, 1);
+	assert_prov_key_signs(f->sd);
 }
 
 /* The path where the key never leaves the device: GenerateKeyPair, a
@@ -1089,6 +1119,9 @@ test_generated_key_tls(void **state)
 	assert_int_equal(simnet_tls_prov_load(f->sd), 0);
 	assert_int_equal(f->sd->have_prov, 1);
 	assert_int_equal(f->sd->prov_handle, 0);
+	/* the key GenerateKeyPair made, used without parsing its PEM */
+	assert_non_null(f->sd->key_cache);
+	assert_prov_key_signs(f->sd);
 }
 
 static void
