@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Resume test (found by oobsp_crash.sh): the service point stops right after
 # binding the device's TLS certificate (AMT_TLSCredentialContext Create,
-# request 15) before the step log holding tls-certificate's end is
+# request 13) before the step log holding tls-certificate's end is
 # committed.  The next attempt runs tls-certificate again (a second key and
 # certificate on the device) and finds the TLS context bound to the first
 # one: AMT keeps one context, so it must keep that certificate (issued by
@@ -38,7 +38,7 @@ m=unix:$T/sim/0001.mei
 
 # first attempt: stops after the Create of the TLS context; the log's
 # rows since the first turn are lost with it
-OOBSP_DIE_AFTER=15 OOBSP_LOG_FLUSH_MS=600000 "$FLEET" serve "$T/site" 1 \
+OOBSP_DIE_AFTER=13 OOBSP_LOG_FLUSH_MS=600000 "$FLEET" serve "$T/site" 1 \
 	> "$T/serve.out" 2> "$T/serve.err" && fail "the first attempt did not stop"
 dev_json() { "$SIM" --state "$T/sim" --show 1 --json; }
 python3 - "$(dev_json)" <<'PY' || fail "after the stop: not one bound certificate in IN state"

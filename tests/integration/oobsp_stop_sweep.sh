@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Resume sweep: for stop points K spread over the whole provisioning plan
-# (a device needs 31 requests), the service point stops as if killed just
+# (a device needs 28 requests), the service point stops as if killed just
 # before request K+1, with its step log not committed since its first
 # turn (OOBSP_LOG_FLUSH_MS long: the worst case of the batched log).  A
 # second service point takes the job over when the lease runs out and must
 # finish it: device POST, the escrowed admin password works (independent
 # curl --digest over the device's certificate, verified against the site
 # CA).  Each K on a device and site of its own.
-#   OOBSP_SWEEP="1 2 3"  the stop points (default: every third, 1 to 30;
-#                        the 31st request is the last: no stop after it)
+#   OOBSP_SWEEP="1 2 3"  the stop points (default: every third, 1 to 25,
+#                        and 27: the 28th request is the last, no stop
+#                        after it)
 set -u
 B=${AMTP_BUILD:?}
 SIM=$B/src/amtsim/amtsim
@@ -26,7 +27,7 @@ DOMAIN=fleet.example.test
 export OOBSP_LEASE=1
 envelope='<?xml version="1.0" encoding="utf-8"?><Envelope xmlns="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"><Header><a:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/Get</a:Action><a:To>/wsman</a:To><w:ResourceURI>http://intel.com/wbem/wscim/1/amt-schema/1/AMT_GeneralSettings</w:ResourceURI><a:MessageID>1</a:MessageID><a:ReplyTo><a:Address>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address></a:ReplyTo><w:OperationTimeout>PT60S</w:OperationTimeout></Header><Body/></Envelope>'
 n=0
-for K in ${OOBSP_SWEEP:-1 4 7 10 13 16 19 22 25 28 30}; do
+for K in ${OOBSP_SWEEP:-1 4 7 10 13 16 19 22 25 27}; do
 	D=$T/k$K
 	NET=127.21.$((n + 20))
 	n=$((n + 1))

@@ -106,6 +106,76 @@ oobsp_class_uri(const char *cls, char *dst, size_t dstsz)
 	return 0;
 }
 
+/*
+ * The session's read cache.  Three Gets of a provisioning re-read an
+ * instance the job read a moment before on the same session: otp-check
+ * (AMT_SetupAndConfigurationService, read by connect), host-name and
+ * network-services (AMT_GeneralSettings, read by read-facts and verify).
+ * Such a Get is answered from the earlier reply when nothing since could
+ * have changed the instance: the cache is emptied by a new session (a
+ * reconnect, a retry), by any write to the class itself, by any write to
+ * AMT_SetupAndConfigurationService (CommitChanges, Unprovision, passwords
+ * change what both say), and, for AMT_SetupAndConfigurationService, by any
+ * write at all.  The first Get of a session always goes to the device (it
+ * is what proves the credentials).
+ */
+static const char *const rcache_class[OOBSP_RCACHE_N] = {
+	"AMT_GeneralSettings",
+	"AMT_SetupAndConfigurationService",
+};
+#define RC_SETUP	1
+
+static int
+rcache_slot(const char *cls)
+{
+	int i;
+
+	for (i = 0; i < OOBSP_RCACHE_N; i++)
+		if (strcmp(cls, rcache_class[i]) == 0)
+			return i;
+	return -1;
+}
+
+static void
+rcache_drop(struct oobsp_job *j, int slot)
+{
+	amtp_buf_free(j->rcache[slot]);
+	j->rcache[slot] = NULL;
+}
+
+static void
+rcache_clear(struct oobsp_job *j)
+{
+	int i;
+
+	for (i = 0; i < OOBSP_RCACHE_N; i++)
+		rcache_drop(j, i);
+	j->rc_fill = -1;
+}
+
+/* A write (any request but a Get) to the class of uri is on its way. */
+static void
+rcache_written(struct oobsp_job *j, const char *uri)
+{
+	const char *cls = strrchr(uri, '/');
+	int slot = rcache_slot(cls != NULL ? cls + 1 : uri);
+
+	rcache_drop(j, RC_SETUP);
+	if (slot == RC_SETUP)
+		rcache_clear(j);
+	else if (slot >= 0)
+		rcache_drop(j, slot);
+}
+
+static void
+rcache_keep(struct oobsp_job *j, int slot, const char *body, size_t len)
+{
+	rcache_drop(j, slot);
+	if ((j->rcache[slot] = amtp_buf_new(len)) != NULL &&
+	    amtp_buf_put(j->rcache[slot], body, len) != 0)
+		rcache_drop(j, slot);	/* not kept: read again next time */
+}
+
 static void
 job_reply(void *arg, const struct oobsp_reply *rep)
 {
@@ -132,8 +202,28 @@ job_reply(void *arg, const struct oobsp_reply *rep)
 		}
 		/* an error page that is not SOAP keeps its HTTP status */
 	}
+	if (j->rc_fill >= 0 && j->rstatus == 0 && j->resp != NULL)
+		rcache_keep(j, j->rc_fill, rep->body, rep->len);
+	j->rc_fill = -1;
 	if (j->state == OOBSP_JS_WAITING)
 		j->state = OOBSP_JS_RUNNABLE;
+}
+
+/* For the debug log. */
+static const char *
+op_name(enum amtp_wsman_op op)
+{
+	static const char *const names[AMTP_WSMAN_OP__MAX] = {
+		[AMTP_WSMAN_OP_GET] = "Get", [AMTP_WSMAN_OP_PUT] = "Put",
+		[AMTP_WSMAN_OP_CREATE] = "Create",
+		[AMTP_WSMAN_OP_DELETE] = "Delete",
+		[AMTP_WSMAN_OP_ENUMERATE] = "Enumerate",
+		[AMTP_WSMAN_OP_PULL] = "Pull",
+		[AMTP_WSMAN_OP_RELEASE] = "Release",
+		[AMTP_WSMAN_OP_INVOKE] = "Invoke",
+	};
+
+	return op < AMTP_WSMAN_OP__MAX && names[op] != NULL ? names[op] : "?";
 }
 
 int
@@ -141,6 +231,7 @@ oobsp_call(struct oobsp_job *j, struct amtp_wsman_req_build *rb)
 {
 	struct oobsp_engine *e = j->e;
 	struct amtp_buf *b = NULL;
+	const char *cls;
 	char mid[32];
 	int r;
 
@@ -171,6 +262,12 @@ oobsp_call(struct oobsp_job *j, struct amtp_wsman_req_build *rb)
 	j->rstatus = 0;
 	j->rhttp = 0;
 	j->rdetail[0] = '\0';
+	j->rc_fill = -1;
+	if (rb->op != AMTP_WSMAN_OP_GET)
+		rcache_written(j, rb->resource_uri);
+	else if (rb->nselectors == 0 && (cls = strrchr(rb->resource_uri,
+	    '/')) != NULL)
+		j->rc_fill = rcache_slot(cls + 1);
 	if ((r = e->tr->ops->send(e->tr, j->conn, amtp_buf_ptr(b),
 	    amtp_buf_len(b), job_reply, j)) != 0) {
 		r = oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r, "send: %s",
@@ -178,6 +275,11 @@ oobsp_call(struct oobsp_job *j, struct amtp_wsman_req_build *rb)
 		goto out;
 	}
 	e->stats.requests++;
+	log_debug("job %lld: %s: %s %s%s%s", (long long)j->rec.id,
+	    j->plan->steps[j->step].name, op_name(rb->op),
+	    (cls = strrchr(rb->resource_uri, '/')) != NULL ? cls + 1 :
+	    rb->resource_uri, rb->method != NULL ? "." : "",
+	    rb->method != NULL ? rb->method : "");
 	j->state = OOBSP_JS_WAITING;
 	r = OOBSP_WAIT;
  out:
@@ -212,6 +314,25 @@ int
 oobsp_get(struct oobsp_job *j, const char *cls,
     const struct amtp_wsman_selector *sel, size_t nsel)
 {
+	struct oobsp_reply rep;
+	int slot;
+
+	if (nsel == 0 && j->conn != NULL && (slot = rcache_slot(cls)) >= 0 &&
+	    j->rcache[slot] != NULL) {
+		/* read on this session, unchanged since: answered here (the
+		 * job runs on at once, see job_advance) */
+		memset(&rep, 0, sizeof(rep));
+		rep.http = 200;
+		rep.body = (const char *)amtp_buf_ptr(j->rcache[slot]);
+		rep.len = amtp_buf_len(j->rcache[slot]);
+		j->rc_fill = -1;
+		j->state = OOBSP_JS_WAITING;
+		job_reply(j, &rep);
+		j->e->stats.reads_reused++;
+		log_debug("job %lld: %s: Get %s: this session's earlier read",
+		    (long long)j->rec.id, j->plan->steps[j->step].name, cls);
+		return OOBSP_WAIT;
+	}
 	return call_simple(j, AMTP_WSMAN_OP_GET, cls, NULL, NULL, sel, nsel);
 }
 
@@ -384,6 +505,7 @@ oobsp_disconnect(struct oobsp_job *j)
 	j->sess_user[0] = '\0';
 	j->sess_pin[0] = '\0';
 	j->sess_client = 0;
+	rcache_clear(j);
 }
 
 int
@@ -482,6 +604,7 @@ job_free(struct oobsp_job *j)
 		return;
 	oobsp_disconnect(j);
 	logq_clear(j);
+	amtp_secret_free(j->escrow_pw);
 	amtp_wsman_response_free(j->resp);
 	amtp_wsman_response_free(j->saved);
 	X509_free(j->web_cert);
@@ -551,6 +674,26 @@ job_requeue(struct oobsp_job *j, const char *why)
 	job_drop(j);
 }
 
+int
+oobsp_store_later(struct oobsp_job *j, oobsp_store_fn fn, int arg, int arg2,
+    int wait)
+{
+	struct oobsp_logop *op;
+
+	if ((op = logop_new(j, OOBSP_LOG_CALL)) == NULL) {
+		job_lost(j, AMTP_E_NOMEM, "store write");
+		return AMTP_E_NOMEM;
+	}
+	op->fn = fn;
+	op->arg = arg;
+	op->arg2 = arg2;
+	op->wait = wait;
+	if (!wait)
+		return 0;
+	j->state = OOBSP_JS_DURABLE;
+	return OOBSP_WAIT;
+}
+
 /* Inside the flush's batch: the job's queued writes, in order. */
 static int
 logq_write(struct oobsp_job *j)
@@ -586,6 +729,10 @@ logq_write(struct oobsp_job *j)
 			    e->owner, requeue_delay(e), op->text)) != 0)
 				return r;
 			break;
+		case OOBSP_LOG_CALL:
+			if ((r = op->fn(j, op)) != 0)
+				return r;
+			break;
 		}
 	}
 	return 0;
@@ -610,6 +757,9 @@ logq_done(struct oobsp_job *j, int r)
 		return;
 	}
 	STAILQ_FOREACH(op, &j->logq, entry) {
+		if (op->kind == OOBSP_LOG_CALL && op->wait &&
+		    j->state == OOBSP_JS_DURABLE)
+			j->state = OOBSP_JS_RUNNABLE;	/* it is durable */
 		if (op == j->open_op)
 			j->step_id = op->row_id;	/* the open row */
 		if (op->kind == OOBSP_LOG_FINISH &&
@@ -757,6 +907,7 @@ engine_claim(struct oobsp_engine *e)
 		return AMTP_E_NOMEM;
 	j->e = e;
 	j->prov_state = -1;
+	j->rc_fill = -1;
 	STAILQ_INIT(&j->logq);
 	r = amtp_store_job_claim(e->st, e->owner, e->cfg.lease_secs, &j->rec);
 	if (r != 0) {
@@ -902,6 +1053,8 @@ job_advance(struct oobsp_job *j)
 		v = s->run(j);
 		if (j->state == OOBSP_JS_GONE)
 			return;
+		if (v == OOBSP_WAIT && j->state == OOBSP_JS_RUNNABLE)
+			continue;	/* answered at once (read cache) */
 		if (v == OOBSP_WAIT)
 			return;
 		if (v == OOBSP_OK || v == OOBSP_SKIPPED) {
@@ -1037,7 +1190,8 @@ oobsp_engine_stats(const struct oobsp_engine *e, struct oobsp_stats *s)
 /*
  * When the next flush is due: at the end of its interval, or sooner for a
  * finished job's last writes (OOBSP_LOG_FLUSH_MS after the last flush,
- * whatever the interval); INT64_MAX when nothing is queued.
+ * whatever the interval), or at once for a job that waits for its write to
+ * be durable; INT64_MAX when nothing is queued.
  */
 static int64_t
 flush_at(const struct oobsp_engine *e)
@@ -1052,6 +1206,10 @@ flush_at(const struct oobsp_engine *e)
 			at = e->next_flush_ms;
 		if (j->closing && soon < at)
 			at = soon;
+		/* a job waits for it: now (unless the last commit failed:
+		 * then at the interval) */
+		if (j->state == OOBSP_JS_DURABLE && e->flush_fails == 0)
+			at = 0;
 	}
 	return at;
 }

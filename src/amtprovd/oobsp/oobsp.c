@@ -308,9 +308,9 @@ oobsp_main(const struct amtp_conf *c)
 	}
 	oobsp_engine_stats(e, &stats);
 	log_info("service point %s: stopping: %lu jobs claimed, %lu done, "
-	    "%lu failed, %lu requeued, %lu requests", owner,
-	    stats.jobs_claimed, stats.jobs_done, stats.jobs_failed,
-	    stats.jobs_requeued, stats.requests);
+	    "%lu failed, %lu requeued, %lu requests (and %lu reads reused)",
+	    owner, stats.jobs_claimed, stats.jobs_done, stats.jobs_failed,
+	    stats.jobs_requeued, stats.requests, stats.reads_reused);
 	status = 0;
  out:
 	/* jobs in progress keep their leases: another service point (or

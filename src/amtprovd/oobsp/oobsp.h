@@ -46,6 +46,9 @@
 /* Instance ids collected from one Pull (ACL handles, Wi-Fi profiles,
  * certificates on a device: AMT keeps at most a few dozen). */
 #define OOBSP_IDS_MAX			64
+/* Instances a job keeps from one Get to the next on the same session
+ * (AMT_GeneralSettings, AMT_SetupAndConfigurationService: engine.c). */
+#define OOBSP_RCACHE_N			2
 /* Time to connect (TCP + TLS) and for one request; AMT answers most
  * requests within a second, GenerateKeyPair within ~10 s on old parts. */
 #define OOBSP_CONNECT_TIMEOUT_MS	10000
@@ -380,6 +383,8 @@ struct oobsp_stats {
 	unsigned long	jobs_failed;
 	unsigned long	jobs_requeued;
 	unsigned long	requests;
+	unsigned long	reads_reused;	/* Gets answered from the session's
+					 * earlier read (not sent) */
 	unsigned long	step_retries;
 	unsigned long	log_commits;	/* step-log flushes (one commit each) */
 };

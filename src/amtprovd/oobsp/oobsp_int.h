@@ -23,6 +23,7 @@ enum oobsp_job_state {
 	OOBSP_JS_RUNNABLE = 0,	/* advance it now */
 	OOBSP_JS_WAITING,	/* a request is out */
 	OOBSP_JS_SLEEPING,	/* backoff: not before wake_ms */
+	OOBSP_JS_DURABLE,	/* a store write must commit first */
 	OOBSP_JS_GONE		/* finished or lost: to be freed */
 };
 
@@ -44,18 +45,29 @@ enum oobsp_cand_kind {
 };
 
 /*
- * A write to a job's row or its step log, queued until the engine's next
- * flush (engine.c), where the writes of all jobs share one commit: the
- * step log costs a commit per poll round, not two per step and device.
- * Nothing in the log must be durable before the device is touched, except
- * a step marked OOBSP_F_LOGFIRST (the flush is then done at once); the
- * escrow, which must be, commits on its own.
+ * A write to a job's row, its step log or the site's records, queued until
+ * the engine's next flush (engine.c), where the writes of all jobs share
+ * one commit: the step log costs a commit per poll round, not two per step
+ * and device.  Nothing in the log must be durable before the device is
+ * touched, except a step marked OOBSP_F_LOGFIRST (the flush is then done
+ * at once).  A write that must be durable before the job goes on (the
+ * escrow of a password before it is sent) makes the job wait for the
+ * flush, which is then due at the end of the poll round: the jobs that
+ * wait in one round share one commit.
  */
 enum oobsp_logop_kind {
 	OOBSP_LOG_STEP = 0,	/* a row: new (step_id 0) or the end of one */
 	OOBSP_LOG_FINISH,	/* the job is done or failed */
-	OOBSP_LOG_REQUEUE	/* the job goes back to the queue */
+	OOBSP_LOG_REQUEUE,	/* the job goes back to the queue */
+	OOBSP_LOG_CALL		/* fn(j, op), see oobsp_store_later() */
 };
+
+struct oobsp_logop;
+struct oobsp_job;
+/* A store write run inside the flush (st is in its transaction, under the
+ * job's savepoint).  Returns 0 or an AMTP_E_* code (the job's writes of
+ * this flush are then undone and the job is dropped). */
+typedef int (*oobsp_store_fn)(struct oobsp_job *j, struct oobsp_logop *op);
 
 struct oobsp_logop {
 	STAILQ_ENTRY(oobsp_logop)	 entry;
@@ -71,6 +83,11 @@ struct oobsp_logop {
 	char				 name[AMTP_STORE_NAME_MAX + 1];
 	char				 text[AMTP_STORE_TEXT_MAX + 1];	/* detail,
 							 * reason */
+	oobsp_store_fn			 fn;		/* CALL */
+	int				 arg;		/* CALL: fn's own */
+	int				 arg2;
+	int				 wait;		/* CALL: the job waits
+							 * for the commit */
 };
 
 struct oobsp_engine {
@@ -133,6 +150,12 @@ struct oobsp_job {
 
 	/* the device session */
 	struct oobsp_conn		*conn;
+	/* instances read on this session that a later step reads again
+	 * (engine.c, rcache_*): the reply bodies, NULL when not read or
+	 * possibly changed since */
+	struct amtp_buf			*rcache[OOBSP_RCACHE_N];
+	int				 rc_fill;	/* slot the pending Get
+							 * fills, -1 none */
 	int				 prov_state;	/* -1 unknown, 0 PRE, 1 IN, 2 POST */
 	char				 realm[AMTP_DIGEST_VALUE_MAX + 1];
 	int				 cand;		/* connect: candidate index */
@@ -149,6 +172,9 @@ struct oobsp_job {
 	int				 mebx_pending_v;
 	int				 mebx_current_v;
 	int				 settled_pending;	/* connect promoted one */
+	struct amtp_secret		*escrow_pw;	/* the password being
+							 * escrowed, then sent */
+	int				 escrow_v;	/* its version */
 
 	/* stage 1 scratch */
 	char				 key_id[OOBSP_ID_MAX + 1];
@@ -213,6 +239,20 @@ long long oobsp_reply_rv(const struct oobsp_job *j);
 /* The last reply is the fault AMT gives for a class the platform does not
  * have (DestinationUnreachable: no wireless, no IPS_IEEE8021xSettings). */
 int oobsp_reply_unreachable(const struct oobsp_job *j);
+
+/*
+ * Queues fn(j, op) (op->arg, op->arg2 set from arg, arg2) for the engine's
+ * next flush, after the job's earlier queued writes and under the same
+ * commit.  With wait, the job waits for that commit: OOBSP_WAIT is
+ * returned (return it from the step, whose pc says where to go on), and
+ * the flush is due at the end of the poll round.  When fn or the commit
+ * fails, the job is dropped: its lease lapses and it resumes from the log
+ * (fn's writes are undone with the job's other writes of that flush).
+ * Without wait, 0 is returned and the job goes on at once.  A negative
+ * code when the write cannot be queued (the job is then dropped).
+ */
+int oobsp_store_later(struct oobsp_job *j, oobsp_store_fn fn, int arg,
+    int arg2, int wait);
 
 /* Marks the step failed: kind, and a detail (printf). Returns AMTP_E_*. */
 int oobsp_fail(struct oobsp_job *j, enum oobsp_fail kind, int r,

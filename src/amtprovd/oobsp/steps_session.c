@@ -464,92 +464,110 @@ oobsp_step_otp_check(struct oobsp_job *j)
 /* admin-password and mebx-password: two phases                         */
 /* ------------------------------------------------------------------ */
 
+/* In the flush: the new password, sealed, as pending (its version into
+ * j->escrow_v). */
+static int
+escrow_put_fn(struct oobsp_job *j, struct oobsp_logop *op)
+{
+	return amtp_store_cred_put_pending(j->e->st, j->dev.id,
+	    (enum amtp_cred_kind)op->arg, j->escrow_pw, &j->escrow_v);
+}
+
+/* In the flush: version op->arg2 of kind op->arg, pending -> current. */
+static int
+escrow_promote_fn(struct oobsp_job *j, struct oobsp_logop *op)
+{
+	return amtp_store_cred_promote(j->e->st, j->dev.id,
+	    (enum amtp_cred_kind)op->arg, op->arg2);
+}
+
 /*
- * The password to send for kind: the pending version when there is one (an
- * earlier attempt may have sent it: sending it again is harmless before the
- * commit), else a new one, sealed and committed as pending first.
+ * The password to send for kind, into j->escrow_pw and j->escrow_v: the
+ * pending version when there is one (an earlier attempt may have sent it:
+ * sending it again is harmless before the commit), else a new one, sealed
+ * and committed as pending first: OOBSP_WAIT then, and the step runs again
+ * once that commit is in.  0 when the password is ready.
  */
 static int
 escrow_pending(struct oobsp_job *j, enum amtp_cred_kind kind, size_t len,
-    const struct amtp_secret *fixed, struct amtp_secret **pw, int *version)
+    const struct amtp_secret *fixed)
 {
-	struct amtp_secret *s = NULL;
 	int r;
 
-	*pw = NULL;
-	*version = 0;
+	amtp_secret_free(j->escrow_pw);
+	j->escrow_pw = NULL;
+	j->escrow_v = 0;
 	r = amtp_store_cred_get(j->e->st, j->dev.id, kind, AMTP_CRED_PENDING,
-	    version, &s);
-	if (r == 0) {
-		*pw = s;
+	    &j->escrow_v, &j->escrow_pw);
+	if (r == 0)
 		return 0;
-	}
 	if (r != AMTP_E_NOTFOUND)
-		return r;
+		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r, "escrow: %s",
+		    amtp_store_errmsg(j->e->st));
 	if (fixed != NULL)
-		r = amtp_secret_dup(fixed, &s);
+		r = amtp_secret_dup(fixed, &j->escrow_pw);
 	else
-		r = amtp_rand_password(len, &s);
+		r = amtp_rand_password(len, &j->escrow_pw);
 	if (r != 0)
-		return r;
+		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r, "password: %s",
+		    amtp_strerror(r));
 	/* the rule: durable before it is sent */
-	if ((r = amtp_store_cred_put_pending(j->e->st, j->dev.id, kind, s,
-	    version)) != 0) {
-		amtp_secret_free(s);
-		return r;
-	}
-	*pw = s;
-	return 0;
+	return oobsp_store_later(j, escrow_put_fn, (int)kind, 0, 1);
 }
 
 /*
- * Phases 1 and 2 for the admin password: the pending value (an earlier
- * attempt's, or a new one sealed and committed first), then
- * SetAdminAclEntryEx with base64(MD5(admin:realm:password)).
+ * The admin password in three phases, at pcs base to base + 3: the pending
+ * value (an earlier attempt's, or a new one sealed and committed first),
+ * SetAdminAclEntryEx with base64(MD5(admin:realm:password)), and, once the
+ * device answered, pending -> current, committed.  OOBSP_OK when that is
+ * in (j->admin_current_v).
  */
 static int
-admin_send(struct oobsp_job *j)
+admin_phases(struct oobsp_job *j, int base)
 {
-	struct amtp_secret *pw = NULL;
 	struct amtp_wsman_prop in[2];
 	char hash[64];
-	int r, v;
-
-	if ((r = escrow_pending(j, AMTP_CRED_ADMIN, j->e->pol->admin_pw_len,
-	    NULL, &pw, &v)) != 0)
-		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r, "escrow: %s",
-		    amtp_store_errmsg(j->e->st));
-	j->admin_pending_v = v;
-	r = oobsp_digest_password_b64("admin", j->realm, pw, hash,
-	    sizeof(hash));
-	amtp_secret_free(pw);
-	if (r != 0)
-		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r, "digest password");
-	memset(in, 0, sizeof(in));
-	in[0].name = "Username";
-	in[0].text = "admin";
-	in[1].name = "DigestPassword";
-	in[1].text = hash;
-	r = oobsp_invoke(j, AUTH_SVC, "SetAdminAclEntryEx", in, 2, NULL, 0);
-	explicit_bzero(hash, sizeof(hash));
-	return r;
-}
-
-/* Phase 3, once the device answered: pending -> current. */
-static int
-admin_promote(struct oobsp_job *j)
-{
 	int r;
 
-	if ((r = oobsp_reply_ok(j, AUTH_SVC, "SetAdminAclEntryEx")) != 0)
+	switch (j->pc - base) {
+	case 0:
+		j->pc = base + 1;
+		if ((r = escrow_pending(j, AMTP_CRED_ADMIN,
+		    j->e->pol->admin_pw_len, NULL)) != 0)
+			return r;
+		/* FALLTHROUGH */
+	case 1:
+		j->admin_pending_v = j->escrow_v;
+		r = oobsp_digest_password_b64("admin", j->realm, j->escrow_pw,
+		    hash, sizeof(hash));
+		amtp_secret_free(j->escrow_pw);
+		j->escrow_pw = NULL;
+		if (r != 0)
+			return oobsp_fail(j, OOBSP_FAIL_PERMANENT, r,
+			    "digest password");
+		memset(in, 0, sizeof(in));
+		in[0].name = "Username";
+		in[0].text = "admin";
+		in[1].name = "DigestPassword";
+		in[1].text = hash;
+		j->pc = base + 2;
+		r = oobsp_invoke(j, AUTH_SVC, "SetAdminAclEntryEx", in, 2,
+		    NULL, 0);
+		explicit_bzero(hash, sizeof(hash));
 		return r;
-	if ((r = amtp_store_cred_promote(j->e->st, j->dev.id, AMTP_CRED_ADMIN,
-	    j->admin_pending_v)) != 0)
-		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
-		    "escrow promote: %s", amtp_store_errmsg(j->e->st));
-	j->admin_current_v = j->admin_pending_v;
-	j->admin_pending_v = 0;
-	return 0;
+	case 2:
+		if ((r = oobsp_reply_ok(j, AUTH_SVC,
+		    "SetAdminAclEntryEx")) != 0)
+			return r;
+		j->pc = base + 3;
+		return oobsp_store_later(j, escrow_promote_fn,
+		    (int)AMTP_CRED_ADMIN, j->admin_pending_v, 1);
+	case 3:
+		j->admin_current_v = j->admin_pending_v;
+		j->admin_pending_v = 0;
+		return OOBSP_OK;
+	}
+	return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_INTERNAL, "bad pc");
 }
 
 int
@@ -557,18 +575,11 @@ oobsp_step_admin_password(struct oobsp_job *j)
 {
 	int r;
 
-	switch (j->pc) {
-	case 0:
-		j->pc = 1;
-		return admin_send(j);
-	case 1:
-		if ((r = admin_promote(j)) != 0)
-			return r;
-		oobsp_detail(j, "admin password v%d set and escrowed",
-		    j->admin_current_v);
-		return OOBSP_OK;
-	}
-	return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_INTERNAL, "bad pc");
+	if ((r = admin_phases(j, 0)) != OOBSP_OK)
+		return r;
+	oobsp_detail(j, "admin password v%d set and escrowed",
+	    j->admin_current_v);
+	return OOBSP_OK;
 }
 
 int
@@ -577,7 +588,7 @@ oobsp_step_mebx_password(struct oobsp_job *j)
 	const struct oobsp_policy *pol = j->e->pol;
 	struct amtp_secret *pw = NULL;
 	struct amtp_wsman_prop in[1];
-	int r, v;
+	int r;
 
 	switch (j->pc) {
 	case 0:
@@ -585,27 +596,30 @@ oobsp_step_mebx_password(struct oobsp_job *j)
 			oobsp_detail(j, "policy keep: MEBx password not set");
 			return OOBSP_SKIPPED;
 		}
+		j->pc = 1;
 		if ((r = escrow_pending(j, AMTP_CRED_MEBX, pol->mebx_pw_len,
-		    pol->mebx == OOBSP_MEBX_FIXED ? pol->mebx_fixed : NULL,
-		    &pw, &v)) != 0)
-			return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
-			    "escrow: %s", amtp_store_errmsg(j->e->st));
-		j->mebx_pending_v = v;
+		    pol->mebx == OOBSP_MEBX_FIXED ? pol->mebx_fixed : NULL)) !=
+		    0)
+			return r;
+		/* FALLTHROUGH */
+	case 1:
+		j->mebx_pending_v = j->escrow_v;
 		memset(in, 0, sizeof(in));
 		in[0].name = "Password";
-		in[0].text = amtp_secret_cstr(pw);
-		j->pc = 1;
+		in[0].text = amtp_secret_cstr(j->escrow_pw);
+		j->pc = 2;
 		r = oobsp_invoke(j, SETUP_SVC, "SetMEBxPassword", in, 1, NULL,
 		    0);
-		amtp_secret_free(pw);
+		amtp_secret_free(j->escrow_pw);
+		j->escrow_pw = NULL;
 		return r;
-	case 1:
+	case 2:
 		if ((r = oobsp_reply_ok(j, SETUP_SVC, "SetMEBxPassword")) != 0)
 			return r;
-		if ((r = amtp_store_cred_promote(j->e->st, j->dev.id,
-		    AMTP_CRED_MEBX, j->mebx_pending_v)) != 0)
-			return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
-			    "escrow promote: %s", amtp_store_errmsg(j->e->st));
+		j->pc = 3;
+		return oobsp_store_later(j, escrow_promote_fn,
+		    (int)AMTP_CRED_MEBX, j->mebx_pending_v, 1);
+	case 3:
 		j->mebx_current_v = j->mebx_pending_v;
 		j->mebx_pending_v = 0;
 		oobsp_detail(j, "MEBx password v%d set and escrowed",
@@ -766,29 +780,38 @@ oobsp_step_verify(struct oobsp_job *j)
 /* report: step 12                                                      */
 /* ------------------------------------------------------------------ */
 
-int
-oobsp_step_report(struct oobsp_job *j)
+/* In the flush: status provisioned, the OTP forgotten, the audit record
+ * (with the job's finish, under the same commit). */
+static int
+report_fn(struct oobsp_job *j, struct oobsp_logop *op)
 {
 	struct amtp_store *st = j->e->st;
 	char detail[AMTP_STORE_TEXT_MAX + 1];
 	int r;
 
+	(void)op;
 	if ((r = amtp_store_device_set_status(st, j->dev.id,
 	    AMTP_AMT_PROVISIONED, NULL)) != 0)
-		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r, "status: %s",
-		    amtp_store_errmsg(st));
+		return r;
 	/* the OTP is spent */
 	r = amtp_store_device_clear_otp_hash(st, j->dev.id);
 	if (r != 0 && r != AMTP_E_NOTFOUND)
-		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r, "otp: %s",
-		    amtp_store_errmsg(st));
+		return r;
 	snprintf(detail, sizeof(detail), "job %lld: provisioned; admin "
 	    "password v%d, MEBx password v%d escrowed", (long long)j->rec.id,
 	    j->admin_current_v, j->mebx_current_v);
-	if ((r = amtp_store_audit_append(st, j->e->owner,
-	    "device.provisioned", j->dev.id, detail, NULL)) != 0)
-		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r, "audit: %s",
-		    amtp_store_errmsg(st));
+	return amtp_store_audit_append(st, j->e->owner, "device.provisioned",
+	    j->dev.id, detail, NULL);
+}
+
+int
+oobsp_step_report(struct oobsp_job *j)
+{
+	int r;
+
+	/* written with the step's row and the job's finish: all or none */
+	if ((r = oobsp_store_later(j, report_fn, 0, 0, 0)) != 0)
+		return r;
 	oobsp_detail(j, "status provisioned; admin v%d, MEBx v%d",
 	    j->admin_current_v, j->mebx_current_v);
 	return OOBSP_OK;
@@ -797,6 +820,9 @@ oobsp_step_report(struct oobsp_job *j)
 /* ------------------------------------------------------------------ */
 /* rotate-admin and report (job kind rotate)                            */
 /* ------------------------------------------------------------------ */
+
+/* pc range of admin_phases() in rotate-admin */
+#define ROT_ADMIN	10
 
 int
 oobsp_step_rotate_admin(struct oobsp_job *j)
@@ -816,11 +842,9 @@ oobsp_step_rotate_admin(struct oobsp_job *j)
 			    "attempt is on the device", j->admin_current_v);
 			return OOBSP_SKIPPED;
 		}
-		j->pc = 1;
-		return admin_send(j);
+		j->pc = ROT_ADMIN;
+		return oobsp_step_rotate_admin(j);
 	case 1:
-		if ((r = admin_promote(j)) != 0)
-			return r;
 		/* the old password is gone with this session: check the
 		 * new one on a new one */
 		amtp_strlcpy(pins, j->sess_pin, sizeof(pins));
@@ -846,7 +870,13 @@ oobsp_step_rotate_admin(struct oobsp_job *j)
 		    j->admin_current_v);
 		return OOBSP_OK;
 	}
-	return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_INTERNAL, "bad pc");
+	if (j->pc < ROT_ADMIN || j->pc > ROT_ADMIN + 3)
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_INTERNAL,
+		    "bad pc");
+	if ((r = admin_phases(j, ROT_ADMIN)) != OOBSP_OK)
+		return r;
+	j->pc = 1;
+	return oobsp_step_rotate_admin(j);
 }
 
 int

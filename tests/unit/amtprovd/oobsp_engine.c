@@ -505,6 +505,75 @@ test_provision_one(void **state)
 	assert_int_equal(stats.step_retries, 0);
 }
 
+/*
+ * "Escrowed (durable) before it is sent": when a password reaches the
+ * device, another connection to the site database already reads it as
+ * pending (the escrow waits for the engine's batched commit), and the read
+ * cache saved the three repeated Gets.
+ */
+struct seen {
+	struct env	*v;
+	int64_t		 dev;
+	int		 admin, mebx;
+};
+
+static void
+check_escrowed(struct fakedev *fd, const char *meth, const char *value,
+    void *arg)
+{
+	struct seen *sn = arg;
+	struct amtp_store *other = NULL;
+	struct amtp_secret *pw = NULL;
+	char uri[600], err[256], hash[64];
+	int mebx = strcmp(meth, "SetMEBxPassword") == 0;
+
+	assert_non_null(value);
+	snprintf(uri, sizeof(uri), "sqlite:%s/site-%d.db", g_dir, g_seq);
+	assert_int_equal(amtp_store_open(uri, g_mk, &other, err, sizeof(err)),
+	    0);
+	assert_int_equal(amtp_store_cred_get(other, sn->dev, mebx ?
+	    AMTP_CRED_MEBX : AMTP_CRED_ADMIN, AMTP_CRED_PENDING, NULL, &pw), 0);
+	if (mebx) {
+		assert_string_equal(amtp_secret_cstr(pw), value);
+		sn->mebx++;
+	} else {
+		assert_int_equal(oobsp_digest_password_b64("admin", fd->realm,
+		    pw, hash, sizeof(hash)), 0);
+		assert_string_equal(hash, value);
+		sn->admin++;
+	}
+	amtp_secret_free(pw);
+	amtp_store_close(other);
+}
+
+static void TEST_A
+test_escrow_durable_first(void **state)
+{
+	struct env *v = *state;
+	struct oobsp_stats stats;
+	struct fakedev *fd;
+	struct seen sn;
+	int64_t job;
+
+	memset(&sn, 0, sizeof(sn));
+	sn.v = v;
+	sn.dev = add_device(v, 3, "OTPdurable90123456789012",
+	    "OTPdurable90123456789012", &fd, &job);
+	fd->on_password = check_escrowed;
+	fd->on_password_arg = &sn;
+	engine_start(v);
+	assert_int_equal(run_engine(v, 20000), 0);
+	assert_job(v, job, AMTP_JOB_DONE, NULL);
+	assert_int_equal(sn.admin, 1);
+	assert_int_equal(sn.mebx, 1);
+	assert_escrow_matches(v, sn.dev, fd);
+	oobsp_engine_stats(v->e, &stats);
+	/* otp-check, host-name and network-services read again what connect,
+	 * read-facts and verify read on the same session */
+	assert_int_equal(stats.reads_reused, 3);
+	assert_int_equal(fd->requests, stats.requests);
+}
+
 /* ---- step 5: a wrong OTP writes nothing ---- */
 
 static void TEST_A
@@ -691,7 +760,8 @@ test_reset_mid_stage1(void **state)
 
 	dev = add_device(v, 8, "OTP8abcdefghijklmnopqrst",
 	    "OTP8abcdefghijklmnopqrst", &fd, &job);
-	fd->reset_at[0] = 6;	/* inside host-name */
+	/* inside host-name: its Put (its Get reuses read-facts' read) */
+	fd->reset_at[0] = 5;
 	fd->reset_at[1] = 12;	/* inside tls-certificate */
 	engine_start(v);
 	assert_int_equal(run_engine(v, 20000), 0);
@@ -1494,6 +1564,8 @@ main(void)
 		cmocka_unit_test(test_policy_load),
 		cmocka_unit_test_setup_teardown(test_provision_one, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_escrow_durable_first,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_otp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_otp_on_device, setup,
 		    teardown),

@@ -84,6 +84,12 @@ struct fakedev {
 	/* faults: the n-th authenticated request (1-based) gets a reset */
 	unsigned long	 reset_at[4];
 	int		 down_runs;		/* refuse connections n runs */
+	/* called when a password arrives (SetAdminAclEntryEx: what is the
+	 * DigestPassword; SetMEBxPassword: the password), before it is
+	 * taken */
+	void		(*on_password)(struct fakedev *, const char *meth,
+			    const char *value, void *arg);
+	void		*on_password_arg;
 };
 
 struct fconn {
@@ -380,6 +386,9 @@ fake_handle(struct fakenet *n, struct fakedev *d,
 			r = reply_obj(n, q, out, &o, NULL, NULL, NULL, 0);
 		} else if (strcmp(meth, "SetMEBxPassword") == 0) {
 			W();
+			if (d->on_password != NULL)
+				d->on_password(d, meth, in_text(q, "Password"),
+				    d->on_password_arg);
 			snprintf(d->mebx, sizeof(d->mebx), "%s",
 			    in_text(q, "Password"));
 			r = reply_rv(n, q, out, 0, NULL, 0);
@@ -745,6 +754,10 @@ fake_handle(struct fakenet *n, struct fakedev *d,
 	} else if (strcmp(cls, "AMT_AuthorizationService") == 0) {
 		if (strcmp(meth, "SetAdminAclEntryEx") == 0) {
 			W();
+			if (d->on_password != NULL)
+				d->on_password(d, meth,
+				    in_text(q, "DigestPassword"),
+				    d->on_password_arg);
 			snprintf(d->admin_hash, sizeof(d->admin_hash), "%s",
 			    in_text(q, "DigestPassword"));
 			r = reply_rv(n, q, out, 0, NULL, 0);
