@@ -333,4 +333,9 @@
 #define AMTP_ENROLL_CONN_MAX		64
 #define AMTP_ENROLL_FRAME_MS		5000
 
+/* amtsim's flash writer (src/amtsim/jsondump.c): the deepest nesting of
+ * arrays and objects it writes, jansson's parser limit, so that whatever
+ * a device loaded it can save again. */
+#define AMTP_SIM_FLASH_DEPTH_MAX	2048
+
 #endif

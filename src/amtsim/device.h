@@ -136,6 +136,7 @@ struct amtsim_device {
 	struct amtsim_timer *prov_timer;
 	void		*mei;			/* meisrv.c */
 	void		*net;			/* the network side's */
+	size_t		 flash_len;		/* text of the last save */
 };
 
 /*

@@ -219,6 +219,41 @@ rv(struct amtp_wsman_response *r)
 }
 
 /*
+ * The flash file as the device wrote it last: jansson's compact text of
+ * amtsim_device_to_json() and a newline (amtsim_json_dump writes it), and
+ * a device loaded from it is the same device.
+ */
+static void
+assert_flash_text(struct fixture *f)
+{
+	struct amtsim_device *d2 = NULL;
+	struct amtp_buf *b = NULL;
+	json_t *a, *c;
+	char path[1024], err[256], *want;
+	size_t n;
+
+	assert_int_equal(amtsim_device_flash_path(f->dir, f->d->index, path,
+	    sizeof(path)), 0);
+	assert_int_equal(amtp_buf_load_file(path, AMTP_SIM_FLASH_MAX, &b), 0);
+	assert_non_null(a = amtsim_device_to_json(f->d, 1));
+	assert_non_null(want = json_dumps(a, JSON_COMPACT));
+	n = strlen(want);
+	assert_true(n > 4000);	/* keys, certificates, instances */
+	assert_int_equal(amtp_buf_len(b), n + 1);
+	assert_memory_equal(amtp_buf_ptr(b), want, n);
+	assert_int_equal(amtp_buf_ptr(b)[n], '\n');
+	assert_int_equal(amtsim_device_load(&f->ctx, f->d->index, NULL, &d2,
+	    err, sizeof(err)), 0);
+	assert_non_null(c = amtsim_device_to_json(d2, 1));
+	assert_true(json_equal(a, c));
+	json_decref(c);
+	json_decref(a);
+	free(want);
+	amtsim_device_free(d2);
+	amtp_buf_free(b);
+}
+
+/*
  * The TLS credential loaded for POST: its key is an OpenSSL-backed GnuTLS
  * key (simnet_tls_gkey) whose TLS signatures (RSA-PSS and PKCS#1 v1.5)
  * verify with the certificate's public key, made by OpenSSL.
@@ -1043,6 +1078,7 @@ test_pki_and_tls(void **state)
 	assert_int_equal(f->sd->have_prov, 1);
 	assert_int_equal(f->sd->prov_handle, 1);
 	assert_prov_key_signs(f->sd);
+	assert_flash_text(f);
 }
 
 /* The path where the key never leaves the device: GenerateKeyPair, a
@@ -1122,6 +1158,7 @@ test_generated_key_tls(void **state)
 	/* the key GenerateKeyPair made, used without parsing its PEM */
 	assert_non_null(f->sd->key_cache);
 	assert_prov_key_signs(f->sd);
+	assert_flash_text(f);
 }
 
 static void
