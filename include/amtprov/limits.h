@@ -338,4 +338,11 @@
  * a device loaded it can save again. */
 #define AMTP_SIM_FLASH_DEPTH_MAX	2048
 
+/* amtsim: parsed certificates kept for reuse (the service point's chain
+ * in every setup session, a certificate stored and then loaded for TLS):
+ * how many, and the largest DER kept (bigger ones are parsed every time).
+ * OpenSSL 3 parses a certificate in about 0.1 ms. */
+#define AMTP_SIM_NET_X509_CACHE		128
+#define AMTP_SIM_NET_X509_CACHE_DER_MAX	(8 * 1024)
+
 #endif

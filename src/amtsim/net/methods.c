@@ -376,20 +376,18 @@ static void
 add_cert(struct simnet_call *c, int root)
 {
 	struct amtp_buf *b = b64_in(c, "CertificateBlob");
-	const unsigned char *p;
 	json_t *certs = simnet_arr(c->x->root, "certs"), *e;
 	const char *der64;
 	char *id;
 	X509 *x = NULL;
-	size_t i;
+	size_t i, used;
 	int h;
 
 	c->rv = ST_INVALID_CERT;
 	if (b == NULL)
 		goto out;
-	p = amtp_buf_ptr(b);
-	if ((x = d2i_X509(NULL, &p, (long)amtp_buf_len(b))) == NULL ||
-	    p != amtp_buf_ptr(b) + amtp_buf_len(b))
+	if ((x = simnet_x509_parse(amtp_buf_ptr(b), amtp_buf_len(b),
+	    &used)) == NULL || used != amtp_buf_len(b))
 		goto out;
 	if (root && X509_check_issued(x, x) != X509_V_OK)
 		goto out;

@@ -533,5 +533,6 @@ amtsim_net_free(struct amtsim_net *net)
 		gnutls_privkey_deinit(net->self_gkey);
 	EVP_PKEY_free(net->self_key);
 	amtp_digest_nonces_free(net->nonces);
+	simnet_x509_cache_clear();
 	free(net);
 }

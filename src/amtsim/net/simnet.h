@@ -202,6 +202,18 @@ struct simnet_tls_ops {
 };
 void simnet_tls_ops_get(struct simnet_tls_ops *out);
 
+/*
+ * The certificate the len bytes at der start with (DER), parsed: the same
+ * X509 as d2i_X509 makes, from a cache of the last certificates parsed
+ * (keyed by the exact bytes) or parsed now and kept.  The caller owns one
+ * reference (X509_free) and must not change it.  *used: the bytes the
+ * certificate took (a caller that wants no trailing bytes checks it).
+ * NULL when they are not a certificate.
+ */
+X509 *simnet_x509_parse(const uint8_t *der, size_t len, size_t *used);
+/* Empties that cache (amtsim_net_free). */
+void simnet_x509_cache_clear(void);
+
 /* ---- keys (tls.c) ---- */
 /* A new RSA-2048 key for GenerateKeyPair: from the pool, or made now. */
 int simnet_key_take(struct amtsim_net *net, EVP_PKEY **out);

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,87 @@ simnet_tls_gkey(EVP_PKEY *k, gnutls_privkey_t *out)
 	}
 	*out = gk;
 	return 0;
+}
+
+/* ---- parsed certificates ---- */
+
+/*
+ * OpenSSL 3 parses a certificate in about 0.1 ms (most of it decoding the
+ * public key), and the same bytes come again and again: the service
+ * point's chain in every device's setup session, its root in every
+ * AddTrustedRootCertificate, a device's certificate at AddCertificate and
+ * again when TLS loads it.  A small process-wide cache (amtsim is one
+ * thread) of the last AMTP_SIM_NET_X509_CACHE certificates parsed, keyed
+ * by the exact bytes given.
+ */
+struct x509_entry {
+	uint8_t		*der;		/* NULL: free */
+	size_t		 len;
+	size_t		 used;		/* bytes d2i_X509 took */
+	X509		*x;
+	uint64_t	 last;
+};
+static struct x509_entry x509_cache[AMTP_SIM_NET_X509_CACHE];
+static uint64_t x509_tick;
+
+X509 *
+simnet_x509_parse(const uint8_t *der, size_t len, size_t *used)
+{
+	struct x509_entry *e, *victim = &x509_cache[0];
+	const unsigned char *p = der;
+	uint8_t *copy;
+	X509 *x;
+	size_t i;
+
+	*used = 0;
+	if (len == 0 || len > LONG_MAX)
+		return NULL;
+	for (i = 0; i < AMTP_SIM_NET_X509_CACHE; i++) {
+		e = &x509_cache[i];
+		if (e->der != NULL && e->len == len &&
+		    memcmp(e->der, der, len) == 0 && X509_up_ref(e->x) == 1) {
+			e->last = ++x509_tick;
+			*used = e->used;
+			return e->x;
+		}
+		if (e->der == NULL || (victim->der != NULL &&
+		    e->last < victim->last))
+			victim = e;
+	}
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL) {
+		ERR_clear_error();
+		return NULL;
+	}
+	*used = (size_t)(p - der);
+	/* kept when it fits; else (or out of memory) only handed out */
+	if (len > AMTP_SIM_NET_X509_CACHE_DER_MAX ||
+	    (copy = malloc(len)) == NULL)
+		return x;
+	if (X509_up_ref(x) != 1) {
+		free(copy);
+		return x;
+	}
+	memcpy(copy, der, len);
+	free(victim->der);
+	X509_free(victim->x);
+	victim->der = copy;
+	victim->len = len;
+	victim->used = *used;
+	victim->x = x;
+	victim->last = ++x509_tick;
+	return x;
+}
+
+void
+simnet_x509_cache_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < AMTP_SIM_NET_X509_CACHE; i++) {
+		free(x509_cache[i].der);
+		X509_free(x509_cache[i].x);
+	}
+	memset(x509_cache, 0, sizeof(x509_cache));
 }
 
 /* ---- the fleet-wide key ---- */
@@ -592,13 +674,12 @@ int
 simnet_tls_prov_load(struct simnet_dev *sd)
 {
 	struct amtp_buf *b = NULL;
-	const unsigned char *p;
 	const char *der64, *pem, *pub;
 	json_t *root, *e;
 	EVP_PKEY *k = NULL;
 	X509 *x = NULL;
 	long long h;
-	size_t i;
+	size_t i, used;
 	int r = 0;
 
 	if ((root = simnet_flash(sd->d)) == NULL) {
@@ -622,9 +703,9 @@ simnet_tls_prov_load(struct simnet_dev *sd)
 		return AMTP_E_NOTFOUND;
 	if ((r = b64_decode_new(der64, &b)) != 0)
 		goto out;
-	p = amtp_buf_ptr(b);
 	r = AMTP_E_CRYPTO;
-	if ((x = d2i_X509(NULL, &p, (long)amtp_buf_len(b))) == NULL)
+	if ((x = simnet_x509_parse(amtp_buf_ptr(b), amtp_buf_len(b),
+	    &used)) == NULL)
 		goto out;
 	r = AMTP_E_NOTFOUND;
 	if ((pem = key_for_cert(root, x, &pub)) == NULL)
@@ -707,9 +788,8 @@ simnet_tls_check_chain(struct amtsim_device *d, const gnutls_datum_t *certs,
 {
 	struct amtp_pki_hash hashes[AMTP_AMTHI_HASH_HANDLES_MAX];
 	STACK_OF(X509) *chain = NULL;
-	const unsigned char *p;
 	X509 *x;
-	size_t nh = 0, i, hl;
+	size_t nh = 0, i, hl, used;
 	unsigned k;
 	int r;
 
@@ -742,9 +822,8 @@ simnet_tls_check_chain(struct amtsim_device *d, const gnutls_datum_t *certs,
 	if ((chain = sk_X509_new_null()) == NULL)
 		return AMTP_E_NOMEM;
 	for (k = 0; k < n && k <= AMTP_MAX_CHAIN_DEPTH; k++) {
-		p = certs[k].data;
-		if ((x = d2i_X509(NULL, &p, certs[k].size)) == NULL) {
-			ERR_clear_error();
+		if ((x = simnet_x509_parse(certs[k].data, certs[k].size,
+		    &used)) == NULL) {
 			*reason = AMTP_PKI_CHAIN_INVALID;
 			if (detail != NULL)
 				(void)snprintf(detail, detailsz, "certificate "

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "amtprov/amthi.h"
 #include "amtprov/err.h"
@@ -264,6 +265,135 @@ test_self_cert(void **state)
 	EVP_PKEY_free(net.self_key);
 }
 
+/* A certificate (EC P-256, self-signed) with serial and, when pad > 0, an
+ * extension of pad bytes; DER in *der (OPENSSL_free). */
+static int
+make_cert(EVP_PKEY *k, long serial, size_t pad, unsigned char **der)
+{
+	X509 *x;
+	X509_EXTENSION *ext;
+	ASN1_OBJECT *obj;
+	ASN1_OCTET_STRING *os;
+	unsigned char *junk;
+	int len;
+
+	assert_non_null(x = X509_new());
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), serial),
+	    1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), 0));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
+	assert_int_equal(X509_set_pubkey(x, k), 1);
+	assert_int_equal(X509_NAME_add_entry_by_txt(X509_get_subject_name(x),
+	    "CN", MBSTRING_ASC, (const unsigned char *)"cache.test", -1, -1,
+	    0), 1);
+	assert_int_equal(X509_set_issuer_name(x, X509_get_subject_name(x)),
+	    1);
+	if (pad > 0) {
+		assert_non_null(junk = calloc(1, pad));
+		assert_non_null(os = ASN1_OCTET_STRING_new());
+		assert_int_equal(ASN1_OCTET_STRING_set(os, junk, (int)pad), 1);
+		assert_non_null(obj = OBJ_txt2obj("1.3.6.1.4.1.99999.1", 1));
+		assert_non_null(ext = X509_EXTENSION_create_by_OBJ(NULL, obj,
+		    0, os));
+		assert_int_equal(X509_add_ext(x, ext, -1), 1);
+		X509_EXTENSION_free(ext);
+		ASN1_OBJECT_free(obj);
+		ASN1_OCTET_STRING_free(os);
+		free(junk);
+	}
+	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+	*der = NULL;
+	assert_true((len = i2d_X509(x, der)) > 0);
+	X509_free(x);
+	return len;
+}
+
+/*
+ * simnet_x509_parse: the certificate d2i_X509 gives, the same object
+ * again for the same bytes (kept), the bytes it took (trailing bytes are
+ * not part of it), NULL for what is not a certificate; the least recently
+ * used of AMTP_SIM_NET_X509_CACHE is dropped for a new one; DER over
+ * AMTP_SIM_NET_X509_CACHE_DER_MAX is parsed every time.
+ */
+static void
+test_x509_cache(void **state)
+{
+	EVP_PKEY *k;
+	unsigned char *der[AMTP_SIM_NET_X509_CACHE + 1], *big, *tail;
+	const unsigned char *p;
+	X509 *x, *y, *ref, *keep;
+	size_t used, i;
+	int len[AMTP_SIM_NET_X509_CACHE + 1], blen;
+
+	(void)state;
+	simnet_x509_cache_clear();
+	assert_non_null(k = EVP_EC_gen("P-256"));
+	for (i = 0; i <= AMTP_SIM_NET_X509_CACHE; i++)
+		len[i] = make_cert(k, (long)i + 1, 0, &der[i]);
+	x = simnet_x509_parse(der[0], (size_t)len[0], &used);
+	assert_non_null(x);
+	assert_int_equal(used, len[0]);
+	p = der[0];
+	assert_non_null(ref = d2i_X509(NULL, &p, len[0]));
+	assert_int_equal(X509_cmp(x, ref), 0);
+	X509_free(ref);
+	y = simnet_x509_parse(der[0], (size_t)len[0], &used);
+	assert_ptr_equal(x, y);		/* kept */
+	assert_int_equal(used, len[0]);
+	X509_free(y);
+	/* trailing bytes: another key, and what the certificate took */
+	assert_non_null(tail = malloc((size_t)len[0] + 3));
+	memcpy(tail, der[0], (size_t)len[0]);
+	memcpy(tail + len[0], "xyz", 3);
+	assert_non_null(y = simnet_x509_parse(tail, (size_t)len[0] + 3,
+	    &used));
+	assert_int_equal(used, len[0]);
+	assert_int_equal(X509_cmp(x, y), 0);
+	X509_free(y);
+	free(tail);
+	/* not a certificate; a certificate cut short */
+	assert_null(simnet_x509_parse((const uint8_t *)"junk", 4, &used));
+	assert_int_equal(used, 0);
+	assert_null(simnet_x509_parse(der[1], (size_t)len[1] - 1, &used));
+	assert_null(simnet_x509_parse(der[1], 0, &used));
+	/* fill it: der[0] stays while it is used, der[1] goes first */
+	assert_non_null(keep = simnet_x509_parse(der[1], (size_t)len[1],
+	    &used));
+	for (i = 2; i <= AMTP_SIM_NET_X509_CACHE; i++) {
+		X509_free(simnet_x509_parse(der[0], (size_t)len[0], &used));
+		assert_non_null(y = simnet_x509_parse(der[i], (size_t)len[i],
+		    &used));
+		X509_free(y);
+	}
+	assert_non_null(y = simnet_x509_parse(der[0], (size_t)len[0], &used));
+	assert_ptr_equal(x, y);
+	X509_free(y);
+	assert_non_null(y = simnet_x509_parse(der[1], (size_t)len[1], &used));
+	assert_ptr_not_equal(y, keep);	/* parsed again */
+	assert_int_equal(X509_cmp(y, keep), 0);
+	X509_free(y);
+	X509_free(keep);
+	/* too big to keep */
+	blen = make_cert(k, 9999, AMTP_SIM_NET_X509_CACHE_DER_MAX, &big);
+	assert_true(blen > AMTP_SIM_NET_X509_CACHE_DER_MAX);
+	assert_non_null(y = simnet_x509_parse(big, (size_t)blen, &used));
+	assert_non_null(keep = simnet_x509_parse(big, (size_t)blen, &used));
+	assert_ptr_not_equal(y, keep);
+	X509_free(y);
+	X509_free(keep);
+	/* emptied: parsed anew */
+	simnet_x509_cache_clear();
+	assert_non_null(y = simnet_x509_parse(der[0], (size_t)len[0], &used));
+	assert_ptr_not_equal(x, y);
+	X509_free(y);
+	X509_free(x);
+	simnet_x509_cache_clear();
+	OPENSSL_free(big);
+	for (i = 0; i <= AMTP_SIM_NET_X509_CACHE; i++)
+		OPENSSL_free(der[i]);
+	EVP_PKEY_free(k);
+}
+
 /* The GenerateKeyPair pool: filled only while the network is idle; keys
  * are RSA-2048 with e = 65537, distinct; an empty pool makes one now. */
 static void
@@ -321,6 +451,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_self_cert, setup,
 		    teardown),
 		cmocka_unit_test(test_keypool),
+		cmocka_unit_test(test_x509_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
