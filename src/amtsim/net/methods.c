@@ -522,6 +522,8 @@ m_gen_key(struct simnet_call *c)
 {
 	struct amtsim_net *net = c->x->sd->net;
 	EVP_PKEY *k = NULL;
+	const char *pub;
+	json_t *keys;
 	long long alg, len;
 
 	if (!in_int(c, "KeyAlgorithm", 0, 255, &alg) ||
@@ -542,6 +544,13 @@ m_gen_key(struct simnet_call *c)
 		EVP_PKEY_free(c->x->sd->key_cache);
 		c->x->sd->key_cache = k;
 		k = NULL;
+		/* its "pub" as stored (store_key appends): find_key and TLS
+		 * match keys by it, and OpenSSL 3's encoder is slow */
+		keys = json_object_get(c->x->root, "keys");
+		pub = simnet_str(json_array_get(keys, json_array_size(keys) -
+		    1), "pub", NULL);
+		free(c->x->sd->key_cache_pub);
+		c->x->sd->key_cache_pub = pub != NULL ? strdup(pub) : NULL;
 	}
 	EVP_PKEY_free(k);
 	if (net != NULL && simnet_faults_for(&net->opts.faults,
@@ -569,7 +578,7 @@ find_key(struct simnet_ctx *x, const char *id)
 		/* The key GenerateKeyPair made last, when it is this one:
 		 * OpenSSL 3's PEM decoding is the costly part here. */
 		if (x->sd != NULL && x->sd->key_cache != NULL &&
-		    (pub = pub_b64(x->a, x->sd->key_cache)) != NULL &&
+		    (pub = x->sd->key_cache_pub) != NULL &&
 		    strcmp(pub, simnet_str(e, "pub", "")) == 0 &&
 		    EVP_PKEY_up_ref(x->sd->key_cache) == 1) {
 			k = x->sd->key_cache;

@@ -367,6 +367,7 @@ simnet_dev_free(struct simnet_dev *sd)
 	amtsim_timer_free(sd->audit_timer);
 	simnet_tls_free(sd);
 	EVP_PKEY_free(sd->key_cache);
+	free(sd->key_cache_pub);
 	if (sd->have_self)
 		gnutls_pcert_deinit(&sd->self_pcert);
 	simnet_ws_free(sd);

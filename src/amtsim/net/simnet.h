@@ -84,6 +84,7 @@ struct simnet_dev {
 	 * follows uses it without decoding its PEM (methods.c find_key;
 	 * matched to a stored key by its public key). */
 	EVP_PKEY		*key_cache;
+	char			*key_cache_pub;	/* its stored "pub", or NULL */
 	/* Digest: HA1s of the setup-session passwords (admin + "" and
 	 * admin + MEBx password), computed per request. */
 	uint8_t			 ha1_empty[16], ha1_mebx[16];

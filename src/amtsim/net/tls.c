@@ -572,7 +572,8 @@ simnet_tls_free(struct simnet_dev *sd)
  * matching entry's "pub", or NULL.
  */
 static const char *
-key_for_cert(json_t *root, X509 *cert, const char **pubp)
+key_for_cert(const struct simnet_dev *sd, json_t *root, X509 *cert,
+    const char **pubp)
 {
 	EVP_PKEY *cpk = X509_get0_pubkey(cert), *k;
 	struct amtp_buf *cpub = NULL;
@@ -586,6 +587,18 @@ key_for_cert(json_t *root, X509 *cert, const char **pubp)
 	*pubp = NULL;
 	if (cpk == NULL)
 		return NULL;
+	/* The key GenerateKeyPair made last, when it is the certificate's:
+	 * its "pub" is known (OpenSSL 3's encoder is slow). */
+	if (sd->key_cache != NULL && sd->key_cache_pub != NULL &&
+	    EVP_PKEY_eq(sd->key_cache, cpk) == 1)
+		json_array_foreach(json_object_get(root, "keys"), i, e)
+			if ((pem = simnet_str(e, "key", NULL)) != NULL &&
+			    strcmp(simnet_str(e, "pub", ""),
+			    sd->key_cache_pub) == 0) {
+				*pubp = simnet_str(e, "pub", NULL);
+				return pem;
+			}
+	ERR_clear_error();
 	if ((n = i2d_PublicKey(cpk, &der)) > 0 &&
 	    (cpub = amtp_buf_new((size_t)n * 2 + 16)) != NULL &&
 	    amtp_b64_encode(cpub, der, (size_t)n) != 0) {
@@ -708,7 +721,7 @@ simnet_tls_prov_load(struct simnet_dev *sd)
 	    &used)) == NULL)
 		goto out;
 	r = AMTP_E_NOTFOUND;
-	if ((pem = key_for_cert(root, x, &pub)) == NULL)
+	if ((pem = key_for_cert(sd, root, x, &pub)) == NULL)
 		goto out;
 	if ((r = pcert_from_der(amtp_buf_ptr(b), amtp_buf_len(b),
 	    &sd->prov_pcert)) != 0)

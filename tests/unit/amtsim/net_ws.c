@@ -1155,8 +1155,12 @@ test_generated_key_tls(void **state)
 	assert_int_equal(simnet_tls_prov_load(f->sd), 0);
 	assert_int_equal(f->sd->have_prov, 1);
 	assert_int_equal(f->sd->prov_handle, 0);
-	/* the key GenerateKeyPair made, used without parsing its PEM */
+	/* the key GenerateKeyPair made, used without parsing its PEM, and
+	 * found by its stored "pub" without encoding it again */
 	assert_non_null(f->sd->key_cache);
+	assert_non_null(f->sd->key_cache_pub);
+	assert_non_null(f->sd->prov_pub);
+	assert_string_equal(f->sd->prov_pub, f->sd->key_cache_pub);
 	assert_prov_key_signs(f->sd);
 	assert_flash_text(f);
 }
