@@ -528,6 +528,9 @@ amtp_enroll_via_amt_web_csr(const struct amtp_enroll_via *v,
 
 	*out = NULL;
 	*reason = AMTP_PKI_OK;
+	if (v->cl == NULL && v->web_record_later)
+		return amtp_enroll_amt_web_csr_unrecorded(v->sg, device_id,
+		    csr, len, fqdn, host, out, reason, detail, detailsz);
 	if (v->cl == NULL)
 		return amtp_enroll_amt_web_csr(v->sg, v->st, device_id, csr,
 		    len, fqdn, host, out, reason, detail, detailsz);
@@ -548,6 +551,9 @@ amtp_enroll_via_amt_web_keygen(const struct amtp_enroll_via *v,
 
 	*out = NULL;
 	*key = NULL;
+	if (v->cl == NULL && v->web_record_later)
+		return amtp_enroll_amt_web_keygen_unrecorded(v->sg, device_id,
+		    fqdn, host, out, key);
 	if (v->cl == NULL)
 		return amtp_enroll_amt_web_keygen(v->sg, v->st, device_id,
 		    fqdn, host, out, key);

@@ -135,6 +135,10 @@ struct amtp_enroll_via {
 	struct amtp_signer		*sg;	/* own signer ... */
 	struct amtp_store		*st;	/* ... and the site database */
 	struct amtp_enroll_client	*cl;	/* or the enrollment point */
+	int				 web_record_later;	/* with sg:
+					 * the AMT web calls do not record
+					 * (enroll.h, *_unrecorded: the caller
+					 * does) */
 };
 
 int amtp_enroll_via_amt_web_csr(const struct amtp_enroll_via *v,

@@ -32,7 +32,7 @@ sign_csr(struct amtp_signer *sg, struct amtp_store *st,
 		return r;
 	/* A reference the request keeps; freed with it. */
 	req->pub = X509_REQ_get0_pubkey(x);
-	if ((r = amtp_signer_sign(sg, req, out)) == 0 &&
+	if ((r = amtp_signer_sign(sg, req, out)) == 0 && st != NULL &&
 	    (r = amtp_ca_record(st, *out, req->profile, device_id, NULL)) != 0) {
 		X509_free(*out);
 		*out = NULL;
@@ -54,11 +54,11 @@ amt_names(struct amtp_ca_req *req, enum amtp_ca_profile p, const char *fqdn,
 		req->dns[req->ndns++] = host;
 }
 
-int
-amtp_enroll_amt_web_csr(struct amtp_signer *sg, struct amtp_store *st,
-    int64_t device_id, const void *csr, size_t len,
-    const char *fqdn, const char *host, X509 **out,
-    enum amtp_pki_reason *reason, char *detail, size_t detailsz)
+/* st NULL: not recorded (the *_unrecorded calls). */
+static int
+web_csr(struct amtp_signer *sg, struct amtp_store *st, int64_t device_id,
+    const void *csr, size_t len, const char *fqdn, const char *host,
+    X509 **out, enum amtp_pki_reason *reason, char *detail, size_t detailsz)
 {
 	struct amtp_csr_policy pol = { AMTP_RSA_AMT_BITS, AMTP_RSA_AMT_BITS,
 	    fqdn, host };
@@ -66,11 +66,35 @@ amtp_enroll_amt_web_csr(struct amtp_signer *sg, struct amtp_store *st,
 
 	*out = NULL;
 	*reason = AMTP_PKI_OK;
-	if (fqdn == NULL || st == NULL)
+	if (fqdn == NULL)
 		return AMTP_E_INVAL;
 	amt_names(&req, AMTP_CA_AMT_WEB, fqdn, host);
-	return sign_csr(sg, st, device_id, csr, len, &pol, &req, out, reason, detail,
-	    detailsz);
+	return sign_csr(sg, st, device_id, csr, len, &pol, &req, out, reason,
+	    detail, detailsz);
+}
+
+int
+amtp_enroll_amt_web_csr(struct amtp_signer *sg, struct amtp_store *st,
+    int64_t device_id, const void *csr, size_t len,
+    const char *fqdn, const char *host, X509 **out,
+    enum amtp_pki_reason *reason, char *detail, size_t detailsz)
+{
+	if (st == NULL) {
+		*out = NULL;
+		*reason = AMTP_PKI_OK;
+		return AMTP_E_INVAL;
+	}
+	return web_csr(sg, st, device_id, csr, len, fqdn, host, out, reason,
+	    detail, detailsz);
+}
+
+int
+amtp_enroll_amt_web_csr_unrecorded(struct amtp_signer *sg, int64_t device_id,
+    const void *csr, size_t len, const char *fqdn, const char *host,
+    X509 **out, enum amtp_pki_reason *reason, char *detail, size_t detailsz)
+{
+	return web_csr(sg, NULL, device_id, csr, len, fqdn, host, out, reason,
+	    detail, detailsz);
 }
 
 static int
@@ -86,8 +110,8 @@ keygen_sign(struct amtp_signer *sg, struct amtp_store *st,
 	if ((r = amtp_pki_rsa_generate(AMTP_RSA_AMT_BITS, &k)) != 0)
 		return r;
 	req->pub = k;
-	if ((r = amtp_signer_sign(sg, req, out)) != 0 ||
-	    (r = amtp_ca_record(st, *out, req->profile, device_id, k)) != 0) {
+	if ((r = amtp_signer_sign(sg, req, out)) != 0 || (st != NULL &&
+	    (r = amtp_ca_record(st, *out, req->profile, device_id, k)) != 0)) {
 		X509_free(*out);
 		*out = NULL;
 		EVP_PKEY_free(k);
@@ -97,19 +121,40 @@ keygen_sign(struct amtp_signer *sg, struct amtp_store *st,
 	return 0;
 }
 
-int
-amtp_enroll_amt_web_keygen(struct amtp_signer *sg, struct amtp_store *st,
-    int64_t device_id, const char *fqdn,
-    const char *host, X509 **out, EVP_PKEY **key)
+/* st NULL: not recorded (the *_unrecorded call). */
+static int
+web_keygen(struct amtp_signer *sg, struct amtp_store *st, int64_t device_id,
+    const char *fqdn, const char *host, X509 **out, EVP_PKEY **key)
 {
 	struct amtp_ca_req req;
 
 	*out = NULL;
 	*key = NULL;
-	if (fqdn == NULL || st == NULL)
+	if (fqdn == NULL)
 		return AMTP_E_INVAL;
 	amt_names(&req, AMTP_CA_AMT_WEB, fqdn, host);
 	return keygen_sign(sg, st, device_id, &req, out, key);
+}
+
+int
+amtp_enroll_amt_web_keygen(struct amtp_signer *sg, struct amtp_store *st,
+    int64_t device_id, const char *fqdn,
+    const char *host, X509 **out, EVP_PKEY **key)
+{
+	if (st == NULL) {
+		*out = NULL;
+		*key = NULL;
+		return AMTP_E_INVAL;
+	}
+	return web_keygen(sg, st, device_id, fqdn, host, out, key);
+}
+
+int
+amtp_enroll_amt_web_keygen_unrecorded(struct amtp_signer *sg,
+    int64_t device_id, const char *fqdn, const char *host, X509 **out,
+    EVP_PKEY **key)
+{
+	return web_keygen(sg, NULL, device_id, fqdn, host, out, key);
 }
 
 int

@@ -47,6 +47,17 @@ int amtp_enroll_amt_web_keygen(struct amtp_signer *sg, struct amtp_store *st,
     int64_t device_id, const char *fqdn,
     const char *host, X509 **out, EVP_PKEY **key);
 
+/* The two above without the record: the caller must record the certificate
+ * (and the key) with amtp_ca_record() before it hands the certificate out
+ * (the service point does, in its batched commit, before AddCertificate). */
+int amtp_enroll_amt_web_csr_unrecorded(struct amtp_signer *sg,
+    int64_t device_id, const void *csr, size_t len, const char *fqdn,
+    const char *host, X509 **out, enum amtp_pki_reason *reason,
+    char *detail, size_t detailsz);
+int amtp_enroll_amt_web_keygen_unrecorded(struct amtp_signer *sg,
+    int64_t device_id, const char *fqdn, const char *host, X509 **out,
+    EVP_PKEY **key);
+
 /* 802.1X client certificate for identity (the device FQDN) from a CSR
  * (RSA 2048..4096) or with a new key. */
 int amtp_enroll_8021x_csr(struct amtp_signer *sg, struct amtp_store *st,

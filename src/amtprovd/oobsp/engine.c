@@ -691,6 +691,7 @@ oobsp_store_later(struct oobsp_job *j, oobsp_store_fn fn, int arg, int arg2,
 	if (!wait)
 		return 0;
 	j->state = OOBSP_JS_DURABLE;
+	j->durable_ms = now_ms();
 	return OOBSP_WAIT;
 }
 
@@ -1139,6 +1140,8 @@ oobsp_engine_new(const struct oobsp_engine_cfg *cfg, struct amtp_store *st,
 	e->pol = pol;
 	e->via.sg = signer;
 	e->via.st = st;
+	/* its certificates are recorded in the batched flush (steps_tls.c) */
+	e->via.web_record_later = 1;
 	e->prov_chain_pem = prov_chain_pem;
 	e->prov_key_pem = prov_key_pem;
 	e->msgid = 1;
@@ -1206,10 +1209,11 @@ flush_at(const struct oobsp_engine *e)
 			at = e->next_flush_ms;
 		if (j->closing && soon < at)
 			at = soon;
-		/* a job waits for it: now (unless the last commit failed:
+		/* a job waits for it: soon (unless the last commit failed:
 		 * then at the interval) */
-		if (j->state == OOBSP_JS_DURABLE && e->flush_fails == 0)
-			at = 0;
+		if (j->state == OOBSP_JS_DURABLE && e->flush_fails == 0 &&
+		    j->durable_ms + OOBSP_DURABLE_GATHER_MS < at)
+			at = j->durable_ms + OOBSP_DURABLE_GATHER_MS;
 	}
 	return at;
 }

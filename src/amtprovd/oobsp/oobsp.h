@@ -80,6 +80,9 @@
  * before the jobs waiting on it are dropped (their leases expire and they
  * resume from the log); until then the writes are kept and tried again. */
 #define OOBSP_LOG_FLUSH_TRIES		8
+/* How long a job that waits for a durable write (the escrow) lets others
+ * join its flush (ms): they share one commit. */
+#define OOBSP_DURABLE_GATHER_MS		3
 
 struct amtp_conf;
 struct amtp_secret;

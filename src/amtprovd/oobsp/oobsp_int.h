@@ -175,6 +175,8 @@ struct oobsp_job {
 	struct amtp_secret		*escrow_pw;	/* the password being
 							 * escrowed, then sent */
 	int				 escrow_v;	/* its version */
+	int64_t				 durable_ms;	/* since when it waits
+							 * for a flush */
 
 	/* stage 1 scratch */
 	char				 key_id[OOBSP_ID_MAX + 1];

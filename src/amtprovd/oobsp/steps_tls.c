@@ -243,14 +243,28 @@ add_certificate(struct oobsp_job *j)
 	return r;
 }
 
+static int add_key(struct oobsp_job *);
+
+/* In the flush: the certificate issued by the engine's own signer (and
+ * the key it made, op->arg set), recorded before the device gets it (the
+ * enrollment point, when the engine uses one, has recorded it). */
+static int
+record_web_fn(struct oobsp_job *j, struct oobsp_logop *op)
+{
+	return amtp_ca_record(j->e->st, j->web_cert, AMTP_CA_AMT_WEB,
+	    j->dev.id, op->arg ? j->web_key : NULL);
+}
+
+/* pcs of tls-certificate: the certificate is recorded, then AddCertificate
+ * (5) or AddKey (10) */
+#define TLS_RECORDED		30
+#define TLS_KEY_RECORDED	31
+
 /* The fallback: a key made by the enrollment point, added with AddKey. */
 static int
 keygen_fallback(struct oobsp_job *j)
 {
-	struct amtp_buf *b = NULL;
-	struct amtp_wsman_prop in[1];
-	unsigned char *der = NULL;
-	int len, r;
+	int r;
 
 	X509_free(j->web_cert);
 	j->web_cert = NULL;
@@ -261,6 +275,20 @@ keygen_fallback(struct oobsp_job *j)
 		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
 		    "enrollment point: %s", amtp_strerror(r));
 	j->keygen_fallback = 1;
+	j->pc = TLS_KEY_RECORDED;
+	if (j->e->via.cl == NULL && j->e->via.web_record_later)
+		return oobsp_store_later(j, record_web_fn, 1, 0, 1);
+	return add_key(j);
+}
+
+static int
+add_key(struct oobsp_job *j)
+{
+	struct amtp_buf *b = NULL;
+	struct amtp_wsman_prop in[1];
+	unsigned char *der = NULL;
+	int len, r;
+
 	/* AddKey takes the RSA private key, DER (PKCS#1), base64 */
 	if ((len = i2d_PrivateKey(j->web_key, &der)) <= 0)
 		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_CRYPTO,
@@ -458,6 +486,10 @@ oobsp_step_tls_cert(struct oobsp_job *j)
 		if ((r = oobsp_reply_ok(j, PK_SVC, "AddKey")) != 0)
 			return r;
 		return add_certificate(j);
+	case TLS_RECORDED:
+		return add_certificate(j);
+	case TLS_KEY_RECORDED:
+		return add_key(j);
 	}
 	if (j->pc < TLS_DK || j->pc >= TLS_DK + OOBSP_DK_PCS)
 		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_INTERNAL,
@@ -482,6 +514,10 @@ oobsp_step_tls_cert(struct oobsp_job *j)
 	if (r != 0)
 		return oobsp_fail(j, OOBSP_FAIL_TRANSIENT, r,
 		    "enrollment point: %s", amtp_strerror(r));
+	if (j->e->via.cl == NULL && j->e->via.web_record_later) {
+		j->pc = TLS_RECORDED;
+		return oobsp_store_later(j, record_web_fn, 0, 0, 1);
+	}
 	return add_certificate(j);
 }
 

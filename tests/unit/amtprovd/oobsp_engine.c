@@ -508,13 +508,14 @@ test_provision_one(void **state)
 /*
  * "Escrowed (durable) before it is sent": when a password reaches the
  * device, another connection to the site database already reads it as
- * pending (the escrow waits for the engine's batched commit), and the read
- * cache saved the three repeated Gets.
+ * pending (the escrow waits for the engine's batched commit); the same for
+ * the record of the device's certificate; and the read cache saved the
+ * three repeated Gets.
  */
 struct seen {
 	struct env	*v;
 	int64_t		 dev;
-	int		 admin, mebx;
+	int		 admin, mebx, certs;
 };
 
 static void
@@ -524,13 +525,25 @@ check_escrowed(struct fakedev *fd, const char *meth, const char *value,
 	struct seen *sn = arg;
 	struct amtp_store *other = NULL;
 	struct amtp_secret *pw = NULL;
+	struct amtp_cert_rec *certs = NULL;
 	char uri[600], err[256], hash[64];
 	int mebx = strcmp(meth, "SetMEBxPassword") == 0;
+	size_t n = 0;
 
 	assert_non_null(value);
 	snprintf(uri, sizeof(uri), "sqlite:%s/site-%d.db", g_dir, g_seq);
 	assert_int_equal(amtp_store_open(uri, g_mk, &other, err, sizeof(err)),
 	    0);
+	if (strcmp(meth, "AddCertificate") == 0) {
+		/* the issued certificate is on record first */
+		assert_int_equal(amtp_store_cert_list(other, sn->dev, 0, 10,
+		    &certs, &n, NULL), 0);
+		free(certs);
+		assert_int_equal(n, 1);
+		sn->certs++;
+		amtp_store_close(other);
+		return;
+	}
 	assert_int_equal(amtp_store_cred_get(other, sn->dev, mebx ?
 	    AMTP_CRED_MEBX : AMTP_CRED_ADMIN, AMTP_CRED_PENDING, NULL, &pw), 0);
 	if (mebx) {
@@ -566,6 +579,7 @@ test_escrow_durable_first(void **state)
 	assert_job(v, job, AMTP_JOB_DONE, NULL);
 	assert_int_equal(sn.admin, 1);
 	assert_int_equal(sn.mebx, 1);
+	assert_int_equal(sn.certs, 1);
 	assert_escrow_matches(v, sn.dev, fd);
 	oobsp_engine_stats(v->e, &stats);
 	/* otp-check, host-name and network-services read again what connect,

@@ -85,8 +85,8 @@ struct fakedev {
 	unsigned long	 reset_at[4];
 	int		 down_runs;		/* refuse connections n runs */
 	/* called when a password arrives (SetAdminAclEntryEx: what is the
-	 * DigestPassword; SetMEBxPassword: the password), before it is
-	 * taken */
+	 * DigestPassword; SetMEBxPassword: the password), or a certificate
+	 * (AddCertificate: the blob), before it is taken */
 	void		(*on_password)(struct fakedev *, const char *meth,
 			    const char *value, void *arg);
 	void		*on_password_arg;
@@ -531,6 +531,8 @@ fake_handle(struct fakenet *n, struct fakedev *d,
 		} else if (strcmp(meth, "AddCertificate") == 0) {
 			W();
 			s = in_text(q, "CertificateBlob");
+			if (d->on_password != NULL)
+				d->on_password(d, meth, s, d->on_password_arg);
 			amtp_b64_decode(b, s, strlen(s));
 			p = amtp_buf_ptr(b);
 			x = d2i_X509(NULL, &p, (long)amtp_buf_len(b));
