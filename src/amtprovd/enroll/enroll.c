@@ -32,6 +32,7 @@ sign_csr(struct amtp_signer *sg, struct amtp_store *st,
 		return r;
 	/* A reference the request keeps; freed with it. */
 	req->pub = X509_REQ_get0_pubkey(x);
+	req->spki = X509_REQ_get_X509_PUBKEY(x);
 	if ((r = amtp_signer_sign(sg, req, out)) == 0 && st != NULL &&
 	    (r = amtp_ca_record(st, *out, req->profile, device_id, NULL)) != 0) {
 		X509_free(*out);
@@ -39,6 +40,7 @@ sign_csr(struct amtp_signer *sg, struct amtp_store *st,
 	}
 	X509_REQ_free(x);
 	req->pub = NULL;
+	req->spki = NULL;
 	return r;
 }
 

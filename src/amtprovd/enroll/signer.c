@@ -92,7 +92,8 @@ amtp_signer_encode_req(const struct amtp_ca_req *req, struct amtp_buf *b)
 	for (i = 0; i < req->nips; i++)
 		if ((r = put_str(b, req->ips[i])) != 0)
 			return r;
-	if ((len = i2d_PUBKEY(req->pub, &der)) <= 0) {
+	if ((len = req->spki != NULL ? i2d_X509_PUBKEY(req->spki, &der) :
+	    i2d_PUBKEY(req->pub, &der)) <= 0) {
 		ERR_clear_error();
 		return AMTP_E_CRYPTO;
 	}
