@@ -845,6 +845,7 @@ job_load_log(struct oobsp_job *j)
 	int idx, r;
 
 	memset(j->done, 0, sizeof(j->done));
+	memset(j->logged, 0, sizeof(j->logged));
 	j->unprov_tried = 0;
 	if ((r = amtp_store_job_steps(j->e->st, j->rec.id, &steps, &n)) != 0)
 		return r;
@@ -854,6 +855,8 @@ job_load_log(struct oobsp_job *j)
 		if (j->rec.kind == AMTP_JOB_UNPROVISION &&
 		    strcmp(steps[i].step, "unprovision") == 0)
 			j->unprov_tried = 1;
+		if ((idx = oobsp_plan_index(j->plan, steps[i].step)) >= 0)
+			j->logged[idx] = 1;
 		if (steps[i].outcome != AMTP_STEP_OK &&
 		    steps[i].outcome != AMTP_STEP_SKIPPED)
 			continue;

@@ -139,6 +139,9 @@ struct oobsp_job {
 	int64_t				 step_t0_ms;
 	int				 step_tries;	/* transient failures */
 	uint8_t				 done[OOBSP_PLAN_MAX];	/* from the log */
+	uint8_t				 logged[OOBSP_PLAN_MAX];	/* the log has a
+							 * row of it, whatever
+							 * its outcome */
 	int				 unprov_tried;	/* an earlier attempt sent
 							 * Unprovision (log) */
 

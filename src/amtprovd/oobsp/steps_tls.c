@@ -445,8 +445,12 @@ oobsp_device_csr(struct oobsp_job *j, int base, struct amtp_buf **csr)
 	return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_INTERNAL, "bad pc");
 }
 
+static int find_our_cert(struct oobsp_job *, const char *);
+
 /* pc range of the device-CSR sub-step in tls-certificate */
 #define TLS_DK	20
+/* pcs of tls-certificate's look for an earlier attempt's certificate */
+#define TLS_EARLIER	40
 
 int
 oobsp_step_tls_cert(struct oobsp_job *j)
@@ -455,7 +459,7 @@ oobsp_step_tls_cert(struct oobsp_job *j)
 	const char *s;
 	enum amtp_pki_reason why = AMTP_PKI_OK;
 	char detail[256] = "", serial[AMTP_CA_SERIAL_HEX];
-	int r;
+	int earlier, r;
 
 	switch (j->pc) {
 	case 0:
@@ -464,6 +468,45 @@ oobsp_step_tls_cert(struct oobsp_job *j)
 			    "the device's FQDN is unknown");
 		j->cert_id[0] = '\0';
 		j->keygen_fallback = 0;
+		earlier = j->logged[j->step];
+		j->logged[j->step] = 1;	/* a retry looks too */
+		if (earlier) {
+			/* an earlier attempt (or try) may have added its
+			 * certificate (stopped before the step's end was
+			 * logged, or its reply lost): look first, rather
+			 * than leave a second one unused */
+			j->pc = TLS_EARLIER;
+			return oobsp_enumerate(j, PKCERT);
+		}
+		j->pc = TLS_DK;
+		return oobsp_device_csr(j, TLS_DK, &csr);
+	case TLS_EARLIER:
+		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
+			return r;
+		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
+		    j->resp->enum_context : "", sizeof(j->enum_ctx));
+		j->pc = TLS_EARLIER + 1;
+		return oobsp_pull(j, PKCERT);
+	case TLS_EARLIER + 1:
+		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
+			return r;
+		if (find_our_cert(j, NULL) == 0 && j->web_cert != NULL &&
+		    amtp_pki_cert_cn(j->web_cert, detail, sizeof(detail)) == 0 &&
+		    amtp_str_eq_ci(detail, strlen(detail), j->fqdn,
+		    strlen(j->fqdn))) {
+			if (amtp_ca_serial_hex(j->web_cert, serial,
+			    sizeof(serial)) != 0)
+				amtp_strlcpy(serial, "?", sizeof(serial));
+			oobsp_detail(j, "certificate %s for %s, added as \"%s\" "
+			    "by an earlier attempt: kept", serial, j->fqdn,
+			    j->cert_id);
+			log_info("job %lld: tls-certificate: %s", (long long)
+			    j->rec.id, j->detail);
+			return OOBSP_OK;
+		}
+		j->cert_id[0] = '\0';
+		X509_free(j->web_cert);
+		j->web_cert = NULL;
 		j->pc = TLS_DK;
 		return oobsp_device_csr(j, TLS_DK, &csr);
 	case 5:
