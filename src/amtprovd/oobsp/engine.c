@@ -1212,11 +1212,13 @@ flush_at(const struct oobsp_engine *e)
 			at = e->next_flush_ms;
 		if (j->closing && soon < at)
 			at = soon;
-		/* a job waits for it: soon (unless the last commit failed:
-		 * then at the interval) */
+		/* a job waits for it: soon (after a failed commit, the
+		 * retry waits OOBSP_LOG_FLUSH_MS, whatever the interval) */
 		if (j->state == OOBSP_JS_DURABLE && e->flush_fails == 0 &&
 		    j->durable_ms + OOBSP_DURABLE_GATHER_MS < at)
 			at = j->durable_ms + OOBSP_DURABLE_GATHER_MS;
+		else if (j->state == OOBSP_JS_DURABLE && soon < at)
+			at = soon;
 	}
 	return at;
 }

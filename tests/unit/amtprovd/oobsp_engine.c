@@ -1207,6 +1207,46 @@ test_log_commit_fails(void **state)
 	v->cfg.fail_flushes = 0;
 }
 
+/* The escrow waits for its flush: with no interval flush before it, the
+ * first three flushes are the ones it waits for, and they fail; it is
+ * tried again 25 ms after each, then goes on (not dropped, no second
+ * password). */
+static void TEST_A
+test_durable_flush_fails(void **state)
+{
+	struct env *v = *state;
+	struct oobsp_stats stats;
+	struct amtp_cred_rec *recs = NULL;
+	struct fakedev *fd;
+	struct timespec t0, t1;
+	size_t n = 0;
+	int64_t dev, job;
+
+	dev = add_device(v, 6, "OTPdflush234567890123456",
+	    "OTPdflush234567890123456", &fd, &job);
+	v->cfg.log_flush_ms = 600000;
+	v->cfg.fail_flushes = 3;
+	engine_start(v);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(run_engine(v, 20000), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_job(v, job, AMTP_JOB_DONE, NULL);
+	oobsp_engine_stats(v->e, &stats);
+	assert_int_equal(stats.jobs_requeued, 0);
+	assert_true(stats.log_commits >= 4);
+	assert_int_equal(fd->requests, stats.requests);
+	assert_escrow_matches(v, dev, fd);
+	/* one admin and one MEBx password: the failed flushes made no second
+	 * one */
+	assert_int_equal(amtp_store_cred_list(v->st, dev, &recs, &n), 0);
+	free(recs);
+	assert_int_equal(n, 2);
+	/* retried at 25 ms, not at the 10-minute interval */
+	assert_true(t1.tv_sec - t0.tv_sec < 10);
+	v->cfg.log_flush_ms = 0;
+	v->cfg.fail_flushes = 0;
+}
+
 /* ---- many devices at once ---- */
 
 static void TEST_A
@@ -1579,6 +1619,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_provision_one, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_escrow_durable_first,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_durable_flush_fails,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_otp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_otp_on_device, setup,
