@@ -468,9 +468,10 @@ cmd_serve(const char *dir, int workers)
 		    ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
 	}
 	printf("jobs %lu done %lu failed %lu requeued %lu requests %lu "
-	    "reads-reused %lu retries %lu log-commits %lu\n", s.jobs_claimed,
-	    s.jobs_done, s.jobs_failed, s.jobs_requeued, s.requests,
-	    s.reads_reused, s.step_retries, s.log_commits);
+	    "reads-reused %lu retries %lu log-commits %lu (claims in them "
+	    "%lu)\n", s.jobs_claimed, s.jobs_done, s.jobs_failed,
+	    s.jobs_requeued, s.requests, s.reads_reused, s.step_retries,
+	    s.log_commits, s.claims_flushed);
 	if (s.jobs_done > 0)
 		printf("devices/s %.1f  cpu-ms/device %.2f  wall %.0f ms  "
 		    "(signer process: cpu-ms/device %.2f)\n",

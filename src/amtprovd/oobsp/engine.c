@@ -782,19 +782,26 @@ logq_done(struct oobsp_job *j, int r)
 	logq_clear(j);
 }
 
+static int job_setup(struct oobsp_engine *, const struct amtp_job_rec *);
+static void claim_backoff(struct oobsp_engine *, int);
+
 /*
- * Writes what the jobs have queued (step rows, finishes, requeues) in one
- * transaction, each job's writes under its own savepoint: a job that lost
- * its lease is dropped alone.  When the transaction itself fails (begin or
- * commit: nothing was written), the writes stay queued for the next flush;
- * after OOBSP_LOG_FLUSH_TRIES such failures in a row the jobs that wait on
- * them are dropped (their leases expire and they resume from the log).
+ * Writes what the jobs have queued (step rows, finishes, requeues, store
+ * writes) in one transaction, each job's writes under its own savepoint: a
+ * job that lost its lease is dropped alone.  With claim, the same commit
+ * also claims a job for each place the finished ones leave (a claim of its
+ * own would cost a commit per device).  When the transaction itself fails
+ * (begin or commit: nothing was written, nothing claimed), the writes stay
+ * queued for the next flush; after OOBSP_LOG_FLUSH_TRIES such failures in a
+ * row the jobs that wait on them are dropped (their leases expire and they
+ * resume from the log).
  */
 static void
-engine_flush(struct oobsp_engine *e)
+engine_flush(struct oobsp_engine *e, int claim)
 {
+	struct amtp_job_rec recs[OOBSP_CLAIM_BATCH];
 	struct oobsp_job *j;
-	int r, rc, any = 0;
+	int r, rc, any = 0, places = 0, nrec = 0, claim_r = 0, k;
 
 	e->last_flush_ms = now_ms();
 	e->next_flush_ms = e->last_flush_ms + flush_interval(e);
@@ -806,6 +813,15 @@ engine_flush(struct oobsp_engine *e)
 		}
 	if (!any)
 		return;
+	if (claim && e->last_flush_ms >= e->next_claim_ms) {
+		/* the places left once this flush's finished jobs go */
+		places = e->cfg.max_jobs - e->njobs;
+		TAILQ_FOREACH(j, &e->jobs, entry)
+			if (j->state == OOBSP_JS_GONE)
+				places++;
+		if (places > OOBSP_CLAIM_BATCH)
+			places = OOBSP_CLAIM_BATCH;
+	}
 	if (e->flush_faked < e->cfg.fail_flushes) {
 		e->flush_faked++;
 		rc = AMTP_E_BUSY;	/* a test: as if the database were busy */
@@ -818,6 +834,17 @@ engine_flush(struct oobsp_engine *e)
 				r = logq_write(j);
 			j->flush_r = amtp_store_batch_unit_end(e->st, r);
 		}
+		while (nrec < places) {
+			memset(&recs[nrec], 0, sizeof(recs[nrec]));
+			if ((r = amtp_store_batch_unit_begin(e->st)) == 0)
+				r = amtp_store_job_claim(e->st, e->owner,
+				    e->cfg.lease_secs, &recs[nrec]);
+			if ((r = amtp_store_batch_unit_end(e->st, r)) != 0) {
+				claim_r = r;
+				break;
+			}
+			nrec++;
+		}
 		amtp_store_batch_nest(e->st, 0);
 		rc = amtp_store_batch_end(e->st, 0);
 	}
@@ -829,11 +856,21 @@ engine_flush(struct oobsp_engine *e)
 		    amtp_store_errmsg(e->st));
 		if (e->flush_fails < OOBSP_LOG_FLUSH_TRIES)
 			return;		/* kept: the next flush tries again */
+		nrec = 0;		/* nothing was claimed */
 	} else
 		e->flush_fails = 0;
 	TAILQ_FOREACH(j, &e->jobs, entry)
 		if (!STAILQ_EMPTY(&j->logq))
 			logq_done(j, rc != 0 ? rc : j->flush_r);
+	if (rc != 0)
+		return;
+	e->stats.claims_flushed += (unsigned long)nrec;
+	for (k = 0; k < nrec; k++)
+		if ((r = job_setup(e, &recs[k])) != 0)
+			log_warn_r(r, "job %lld: claimed, not started (its lease "
+			    "will lapse)", (long long)recs[k].id);
+	if (claim_r != 0)
+		claim_backoff(e, claim_r);
 }
 
 /* Reads the step log: which steps are done from earlier attempts. */
@@ -900,24 +937,21 @@ job_load_device(struct oobsp_job *j)
 	return 0;
 }
 
+/* A job claimed (rec): into the engine, its device and log read. */
 static int
-engine_claim(struct oobsp_engine *e)
+job_setup(struct oobsp_engine *e, const struct amtp_job_rec *rec)
 {
 	struct oobsp_job *j = NULL;
 	char why[AMTP_STORE_TEXT_MAX + 64];
 	int r;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
-		return AMTP_E_NOMEM;
+		return AMTP_E_NOMEM;	/* its lease lapses: claimed again */
 	j->e = e;
 	j->prov_state = -1;
 	j->rc_fill = -1;
 	STAILQ_INIT(&j->logq);
-	r = amtp_store_job_claim(e->st, e->owner, e->cfg.lease_secs, &j->rec);
-	if (r != 0) {
-		free(j);
-		return r;
-	}
+	j->rec = *rec;
 	e->stats.jobs_claimed++;
 	TAILQ_INSERT_TAIL(&e->jobs, j, entry);
 	e->njobs++;
@@ -947,6 +981,29 @@ engine_claim(struct oobsp_engine *e)
 	}
 	j->state = OOBSP_JS_RUNNABLE;
 	return 0;
+}
+
+static int
+engine_claim(struct oobsp_engine *e)
+{
+	struct amtp_job_rec rec;
+	int r;
+
+	memset(&rec, 0, sizeof(rec));
+	if ((r = amtp_store_job_claim(e->st, e->owner, e->cfg.lease_secs,
+	    &rec)) != 0)
+		return r;
+	return job_setup(e, &rec);
+}
+
+/* Nothing (more) to claim, or the claim failed: claims wait a while. */
+static void
+claim_backoff(struct oobsp_engine *e, int r)
+{
+	if (r != AMTP_E_NOTFOUND && r != AMTP_E_AGAIN && r != AMTP_E_BUSY)
+		log_warn_r(r, "claim: %s", amtp_store_errmsg(e->st));
+	e->next_claim_ms = now_ms() + (e->cfg.idle_claim_ms != 0 ?
+	    e->cfg.idle_claim_ms : OOBSP_IDLE_CLAIM_MS);
 }
 
 /* Opens a step row (queued). */
@@ -1044,7 +1101,7 @@ job_advance(struct oobsp_job *j)
 		}
 		if ((s->flags & OOBSP_F_LOGFIRST) && j->open_op != NULL) {
 			/* its start must be in the log before it runs */
-			engine_flush(e);
+			engine_flush(e, 0);
 			if (j->state == OOBSP_JS_GONE)
 				return;
 			if (j->open_op != NULL) {
@@ -1179,7 +1236,7 @@ oobsp_engine_free(struct oobsp_engine *e)
 		return;
 	/* what the jobs did is in the log (not after a simulated crash) */
 	if (!e->dead)
-		engine_flush(e);
+		engine_flush(e, 0);
 	while ((j = TAILQ_FIRST(&e->jobs)) != NULL) {
 		TAILQ_REMOVE(&e->jobs, j, entry);
 		job_free(j);
@@ -1227,7 +1284,7 @@ int
 oobsp_engine_poll(struct oobsp_engine *e, int timeout_ms, int *busy)
 {
 	struct oobsp_job *j, *tmp;
-	int64_t now, wait, idle, at;
+	int64_t now, wait, at;
 	int r, claimed = 0, inflight;
 
 	if (busy != NULL)
@@ -1235,19 +1292,11 @@ oobsp_engine_poll(struct oobsp_engine *e, int timeout_ms, int *busy)
 	if (e->dead)
 		return AMTP_E_INTERNAL;
 	now = now_ms();
-	idle = e->cfg.idle_claim_ms != 0 ? e->cfg.idle_claim_ms :
-	    OOBSP_IDLE_CLAIM_MS;
-	/* take new work */
+	/* take new work (as jobs finish, their places are filled by the
+	 * flush that writes their end: engine_flush) */
 	while (e->njobs < e->cfg.max_jobs && now >= e->next_claim_ms) {
-		r = engine_claim(e);
-		if (r == AMTP_E_NOTFOUND || r == AMTP_E_AGAIN ||
-		    r == AMTP_E_BUSY) {
-			e->next_claim_ms = now + idle;
-			break;
-		}
-		if (r != 0) {
-			log_warn_r(r, "claim: %s", amtp_store_errmsg(e->st));
-			e->next_claim_ms = now + idle;
+		if ((r = engine_claim(e)) != 0) {
+			claim_backoff(e, r);
 			break;
 		}
 		claimed++;
@@ -1273,7 +1322,7 @@ oobsp_engine_poll(struct oobsp_engine *e, int timeout_ms, int *busy)
 			return AMTP_E_INTERNAL;
 	}
 	if (now_ms() >= flush_at(e))
-		engine_flush(e);
+		engine_flush(e, 1);
 	/* how long may we wait for I/O */
 	wait = timeout_ms;
 	at = flush_at(e);
@@ -1304,7 +1353,7 @@ oobsp_engine_poll(struct oobsp_engine *e, int timeout_ms, int *busy)
 	if (e->dead)
 		return AMTP_E_INTERNAL;
 	if (now_ms() >= flush_at(e))
-		engine_flush(e);
+		engine_flush(e, 1);
 	for (j = TAILQ_FIRST(&e->jobs); j != NULL; j = tmp) {
 		tmp = TAILQ_NEXT(j, entry);
 		/* a finished job stays until its last writes are in */

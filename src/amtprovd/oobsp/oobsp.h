@@ -72,6 +72,9 @@
 /* Time between two claims of a service point that found nothing to do
  * (ms): an idle service point polls the queue at this pace. */
 #define OOBSP_IDLE_CLAIM_MS		500
+/* Jobs one step-log flush may claim for the places its finished jobs
+ * leave (engine.c: in the same commit). */
+#define OOBSP_CLAIM_BATCH		64
 /* The step-log writes of all jobs are committed together at most this
  * often (each commit waits for the disk): the log is at most this late,
  * and a finished job leaves the engine after its last write. */
@@ -388,6 +391,8 @@ struct oobsp_stats {
 	unsigned long	requests;
 	unsigned long	reads_reused;	/* Gets answered from the session's
 					 * earlier read (not sent) */
+	unsigned long	claims_flushed;	/* jobs claimed in a step-log flush
+					 * (of jobs_claimed) */
 	unsigned long	step_retries;
 	unsigned long	log_commits;	/* step-log flushes (one commit each) */
 };
