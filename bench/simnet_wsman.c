@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <arpa/inet.h>
+#include <sys/resource.h>
 
 #include <curl/curl.h>
 
@@ -74,6 +75,17 @@ handle(const char *url)
 	return h;
 }
 
+/* This process's CPU time (user + system), ms. */
+static double
+cpu_ms(void)
+{
+	struct rusage ru;
+
+	(void)getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 +
+	    ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
+}
+
 static int
 ok(CURL *h)
 {
@@ -94,8 +106,8 @@ main(int argc, char **argv)
 	struct in_addr a;
 	CURLM *m;
 	CURLMsg *msg;
-	double t0, t1;
-	long long n, reqs, each, i;
+	double t0, t1, c0, c1;
+	long long n, reqs, each, i, nconn;
 	int running, q;
 
 	if (argc != 8 || inet_pton(AF_INET, argv[1], &a) != 1 ||
@@ -121,13 +133,31 @@ main(int argc, char **argv)
 	if (curl_easy_perform(c[0].h) != CURLE_OK || !ok(c[0].h))
 		return 1;	/* warm-up: TLS + the first 401 */
 	t0 = now();
+	c0 = cpu_ms();
 	for (i = 0; i < reqs; i++)
 		if (curl_easy_perform(c[0].h) != CURLE_OK || !ok(c[0].h))
 			return 1;
 	t1 = now();
+	c1 = cpu_ms();
 	printf("one keep-alive connection: %lld requests in %.2f s: "
-	    "%.0f requests/s\n", reqs, t1 - t0, (double)reqs / (t1 - t0));
+	    "%.0f requests/s; client cpu-ms/request %.3f\n", reqs, t1 - t0,
+	    (double)reqs / (t1 - t0), (c1 - c0) / (double)reqs);
 	curl_easy_cleanup(c[0].h);
+
+	/* New connections, one after the other: TLS with the chain, the
+	 * Digest 401 and one request each (what a device session costs the
+	 * client before its requests). */
+	nconn = reqs / 10 < 1 ? 1 : reqs / 10 > 500 ? 500 : reqs / 10;
+	c0 = cpu_ms();
+	for (i = 0; i < nconn; i++) {
+		c[0].h = handle(c[0].url);
+		if (curl_easy_perform(c[0].h) != CURLE_OK || !ok(c[0].h))
+			return 1;
+		curl_easy_cleanup(c[0].h);
+	}
+	c1 = cpu_ms();
+	printf("new connections: %lld, each TLS + 401 + one request: client "
+	    "cpu-ms/connection %.3f\n", nconn, (c1 - c0) / (double)nconn);
 
 	/* N devices at once, each on its own keep-alive connection. */
 	m = curl_multi_init();
