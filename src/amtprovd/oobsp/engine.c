@@ -799,7 +799,7 @@ static void claim_backoff(struct oobsp_engine *, int);
 static void
 engine_flush(struct oobsp_engine *e, int claim)
 {
-	struct amtp_job_rec recs[OOBSP_CLAIM_BATCH];
+	struct amtp_job_rec *recs = NULL;
 	struct oobsp_job *j;
 	int r, rc, any = 0, places = 0, nrec = 0, claim_r = 0, k;
 
@@ -821,6 +821,9 @@ engine_flush(struct oobsp_engine *e, int claim)
 				places++;
 		if (places > OOBSP_CLAIM_BATCH)
 			places = OOBSP_CLAIM_BATCH;
+		if (places > 0 && (recs = calloc((size_t)places,
+		    sizeof(*recs))) == NULL)
+			places = 0;	/* the poll claims them later */
 	}
 	if (e->flush_faked < e->cfg.fail_flushes) {
 		e->flush_faked++;
@@ -835,7 +838,6 @@ engine_flush(struct oobsp_engine *e, int claim)
 			j->flush_r = amtp_store_batch_unit_end(e->st, r);
 		}
 		while (nrec < places) {
-			memset(&recs[nrec], 0, sizeof(recs[nrec]));
 			if ((r = amtp_store_batch_unit_begin(e->st)) == 0)
 				r = amtp_store_job_claim(e->st, e->owner,
 				    e->cfg.lease_secs, &recs[nrec]);
@@ -855,15 +857,14 @@ engine_flush(struct oobsp_engine *e, int claim)
 		    e->flush_fails, OOBSP_LOG_FLUSH_TRIES,
 		    amtp_store_errmsg(e->st));
 		if (e->flush_fails < OOBSP_LOG_FLUSH_TRIES)
-			return;		/* kept: the next flush tries again */
-		nrec = 0;		/* nothing was claimed */
+			goto out;	/* kept: the next flush tries again */
 	} else
 		e->flush_fails = 0;
 	TAILQ_FOREACH(j, &e->jobs, entry)
 		if (!STAILQ_EMPTY(&j->logq))
 			logq_done(j, rc != 0 ? rc : j->flush_r);
 	if (rc != 0)
-		return;
+		goto out;	/* nothing was claimed */
 	e->stats.claims_flushed += (unsigned long)nrec;
 	for (k = 0; k < nrec; k++)
 		if ((r = job_setup(e, &recs[k])) != 0)
@@ -871,6 +872,8 @@ engine_flush(struct oobsp_engine *e, int claim)
 			    "will lapse)", (long long)recs[k].id);
 	if (claim_r != 0)
 		claim_backoff(e, claim_r);
+ out:
+	free(recs);
 }
 
 /* Reads the step log: which steps are done from earlier attempts. */
