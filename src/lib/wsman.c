@@ -45,10 +45,11 @@ arena_free(struct amtp_wsman_arena *a)
 
 	if (a == NULL)
 		return;
-	/* Parsed values include passwords (SetAdminAclEntryEx, MEBx). */
+	/* Parsed values include passwords (SetAdminAclEntryEx, MEBx): what
+	 * was handed out is wiped (the rest of a chunk was never written) */
 	for (c = a->head; c != NULL; c = n) {
 		n = c->next;
-		explicit_bzero(c, sizeof(*c) + c->cap);
+		explicit_bzero(c->data, c->used);
 		free(c);
 	}
 	free(a);
@@ -70,8 +71,12 @@ aalloc(struct amtp_wsman_arena *a, size_t n)
 		cap = n > CHUNK_MIN ? n : CHUNK_MIN;
 		if (a->total + cap > AMTP_WSMAN_ARENA_MAX)
 			return NULL;
-		if ((c = calloc(1, sizeof(*c) + cap)) == NULL)
+		/* not zeroed as a whole: a reply uses a few hundred bytes of
+		 * its 16 KiB chunk, and zeroing (then wiping) it all was a
+		 * tenth of the parse */
+		if ((c = malloc(sizeof(*c) + cap)) == NULL)
 			return NULL;
+		c->used = 0;
 		c->cap = cap;
 		c->next = a->head;
 		a->head = c;
@@ -79,6 +84,7 @@ aalloc(struct amtp_wsman_arena *a, size_t n)
 	}
 	p = (unsigned char *)c->data + c->used;
 	c->used += n;
+	memset(p, 0, n);
 	return p;
 }
 

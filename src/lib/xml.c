@@ -407,7 +407,21 @@ amtp_xml_escape(struct amtp_buf *b, const char *s, int attr)
 			return AMTP_E_INVAL;
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
 		const char *rep = NULL;
+		size_t run;
 
+		/* a run that needs no escape, in one write */
+		for (run = 0; p[run] != '\0' && p[run] != '&' &&
+		    p[run] != '<' && p[run] != '>' && p[run] != '\r' &&
+		    (!attr || (p[run] != '"' && p[run] != '\t' &&
+		    p[run] != '\n')); run++)
+			;
+		if (run > 0) {
+			if ((r = amtp_buf_put(b, p, run)) != 0)
+				return r;
+			p += run;
+			if (*p == '\0')
+				break;
+		}
 		switch (*p) {
 		case '&':
 			rep = "&amp;";
