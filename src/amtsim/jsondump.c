@@ -293,7 +293,8 @@ amtsim_json_dump(const json_t *v, size_t max, size_t hint, char **out,
 		return AMTP_E_INVAL;
 	memset(&w, 0, sizeof(w));
 	w.max = max;
-	w.cap = hint < 64 ? 64 : hint + 1;
+	/* at least 64 bytes, at most max + 1 (hint + 1 may wrap to 0) */
+	w.cap = hint < 64 ? 64 : hint >= max ? max + 1 : hint + 1;
 	if (w.cap > max + 1)
 		w.cap = max + 1;
 	if ((w.p = malloc(w.cap)) == NULL)

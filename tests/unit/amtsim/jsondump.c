@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <jansson.h>
 
@@ -258,6 +259,30 @@ test_max_and_hint(void **state)
 	json_decref(o);
 }
 
+/* A hint of SIZE_MAX (hint + 1 wraps to 0) is as good as any other: the
+ * buffer starts at max + 1 bytes (it looped for ever doubling 0). */
+static void
+test_hint_huge(void **state)
+{
+	json_t *o;
+	char *got = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_non_null(o = json_pack("{s:s}", "k", "v"));
+	(void)alarm(10);	/* a hang fails the test */
+	assert_int_equal(amtsim_json_dump(o, 100, SIZE_MAX, &got, &len), 0);
+	assert_string_equal(got, "{\"k\":\"v\"}");
+	assert_int_equal(len, 9);
+	free(got);
+	got = NULL;
+	assert_int_equal(amtsim_json_dump(o, 8, SIZE_MAX - 1, &got, &len),
+	    AMTP_E_TOOBIG);
+	assert_null(got);
+	(void)alarm(0);
+	json_decref(o);
+}
+
 static json_t *
 nest(unsigned levels)
 {
@@ -348,6 +373,7 @@ main(void)
 		cmocka_unit_test(test_key_order),
 		cmocka_unit_test(test_random_trees),
 		cmocka_unit_test(test_max_and_hint),
+		cmocka_unit_test(test_hint_huge),
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_errors),
 	};
