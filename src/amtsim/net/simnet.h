@@ -191,8 +191,11 @@ const char *simnet_trusted_suffix(const struct amtsim_device *d);
 
 /*
  * A GnuTLS private key whose operations OpenSSL does with k (RSA only):
- * PKCS#1 v1.5 and RSA-PSS (RSAE, SHA-256/384/512) signatures and PKCS#1
- * v1.5 decryption.  It holds a reference to k until gnutls_privkey_deinit.
+ * PKCS#1 v1.5 and RSA-PSS (RSAE, SHA-256/384/512) signatures and the
+ * PKCS#1 v1.5 decryption of TLS RSA key exchange's 48-byte premaster
+ * secret (RFC 5246 7.4.7.1: a wrong padding or length gives 48 random
+ * bytes, not an error, in constant time).  It holds a reference to k until
+ * gnutls_privkey_deinit.
  * 0, AMTP_E_INVAL (not RSA) or AMTP_E_CRYPTO/NOMEM.
  */
 int simnet_tls_gkey(EVP_PKEY *k, gnutls_privkey_t *out);

@@ -30,6 +30,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
@@ -211,42 +212,82 @@ ext_sign_hash(gnutls_privkey_t gk, gnutls_sign_algorithm_t algo, void *arg,
 	return r;
 }
 
-/* RSA key exchange (TLS 1.2 TLS_RSA_* suites): the premaster secret.  A
- * failure is not told apart from success by the peer: GnuTLS goes on with
- * a random premaster secret and the handshake fails at Finished. */
+/*
+ * RSA key exchange (TLS 1.2 TLS_RSA_* suites): the 48-byte premaster
+ * secret, the only decryption these keys do.  As RFC 5246 7.4.7.1 asks of
+ * a server: when the PKCS#1 v1.5 type 2 padding is wrong or the message is
+ * not 48 bytes long, 48 random bytes instead, with no error and no branch
+ * on the padding, so that neither the answer nor the time tells a good
+ * padding from a bad one (Bleichenbacher, Marvin).  GnuTLS reaches an
+ * external key through its compatibility path (gnutls_privkey_decrypt_data2
+ * branches on an error or on a length other than 48), so the padding is
+ * checked here, on the raw RSA block, in constant time.  GnuTLS then checks
+ * the version bytes (a random premaster secret of its own when they are
+ * wrong) and the handshake fails at Finished.
+ */
+#define PMS_LEN	48
+
+/* All ones when x is 0, else 0, without a branch. */
+static unsigned
+ct_zero_mask(unsigned x)
+{
+	return 0u - (((x | (0u - x)) >> (sizeof(x) * CHAR_BIT - 1)) ^ 1u);
+}
+
 static int
 ext_decrypt(gnutls_privkey_t gk, void *arg, const gnutls_datum_t *ct,
     gnutls_datum_t *pt)
 {
 	EVP_PKEY *k = arg;
 	EVP_PKEY_CTX *ctx = NULL;
-	unsigned char *out = NULL;
-	size_t cap = 0, len;
+	unsigned char *em = NULL, *out = NULL, rnd[PMS_LEN];
+	size_t klen, len, i;
+	unsigned good;
 	int r = GNUTLS_E_DECRYPTION_FAILED;
 
 	(void)gk;
 	pt->data = NULL;
 	pt->size = 0;
-	if ((ctx = EVP_PKEY_CTX_new(k, NULL)) == NULL ||
-	    EVP_PKEY_decrypt_init(ctx) <= 0 ||
-	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0 ||
-	    EVP_PKEY_decrypt(ctx, NULL, &cap, ct->data, ct->size) <= 0)
-		goto out;
-	if ((out = gnutls_malloc(cap)) == NULL) {
+	/* public facts only: the lengths of the key and the ciphertext */
+	klen = (size_t)EVP_PKEY_get_size(k);
+	if (klen < PMS_LEN + 11 || ct->size != klen)
+		return GNUTLS_E_DECRYPTION_FAILED;
+	if ((em = malloc(klen)) == NULL ||
+	    (out = gnutls_malloc(PMS_LEN)) == NULL) {
 		r = GNUTLS_E_MEMORY_ERROR;
 		goto out;
 	}
-	len = cap;
-	if (EVP_PKEY_decrypt(ctx, out, &len, ct->data, ct->size) <= 0)
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		goto out;
+	/* raw RSA (blinded): fails only for a ciphertext >= the modulus */
+	len = klen;
+	if ((ctx = EVP_PKEY_CTX_new(k, NULL)) == NULL ||
+	    EVP_PKEY_decrypt_init(ctx) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) <= 0 ||
+	    EVP_PKEY_decrypt(ctx, em, &len, ct->data, ct->size) <= 0 ||
+	    len != klen)
+		goto out;
+	/* 00 02 <at least 8 nonzero bytes> 00 <48 bytes> */
+	good = ct_zero_mask(em[0]) & ct_zero_mask(em[1] ^ 2u) &
+	    ct_zero_mask(em[klen - PMS_LEN - 1]);
+	for (i = 2; i < klen - PMS_LEN - 1; i++)
+		good &= ~ct_zero_mask(em[i]);
+	for (i = 0; i < PMS_LEN; i++)
+		out[i] = (unsigned char)((em[klen - PMS_LEN + i] & good) |
+		    (rnd[i] & ~good));
 	pt->data = out;
-	pt->size = (unsigned)len;
+	pt->size = PMS_LEN;
 	out = NULL;
 	tls_ops.decrypts++;
 	r = 0;
  out:
+	explicit_bzero(rnd, sizeof(rnd));
+	if (em != NULL) {
+		explicit_bzero(em, klen);
+		free(em);
+	}
 	if (out != NULL) {
-		explicit_bzero(out, cap);
+		explicit_bzero(out, PMS_LEN);
 		gnutls_free(out);
 	}
 	ERR_clear_error();

@@ -23,6 +23,7 @@
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "amtprov/err.h"
@@ -402,6 +403,132 @@ test_tls12_rsa_kx(void **state)
 	    GNUTLS_TLS1_2, 0);
 }
 
+/* c = m^e mod n of a whole block em (raw RSA, no padding): *clen bytes. */
+static void
+rsa_raw_encrypt(EVP_PKEY *k, const unsigned char *em, size_t emlen,
+    unsigned char *c, size_t *clen)
+{
+	EVP_PKEY_CTX *ctx;
+
+	assert_non_null(ctx = EVP_PKEY_CTX_new(k, NULL));
+	assert_true(EVP_PKEY_encrypt_init(ctx) > 0);
+	assert_true(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) > 0);
+	assert_true(EVP_PKEY_encrypt(ctx, c, clen, em, emlen) > 0);
+	EVP_PKEY_CTX_free(ctx);
+}
+
+/* The 48 bytes the key gives for the block em, through the call GnuTLS's
+ * RSA key exchange makes (gnutls_privkey_decrypt_data2); 0 or an error. */
+static int
+pms_of(gnutls_privkey_t gk, EVP_PKEY *k, const unsigned char *em,
+    unsigned char out[48])
+{
+	unsigned char c[256];
+	gnutls_datum_t dc;
+	size_t clen = sizeof(c);
+
+	rsa_raw_encrypt(k, em, 256, c, &clen);
+	assert_int_equal(clen, 256);
+	dc.data = c;
+	dc.size = (unsigned)clen;
+	memset(out, 0, 48);
+	return gnutls_privkey_decrypt_data2(gk, 0, &dc, out, 48);
+}
+
+/*
+ * RSA key exchange as RFC 5246 7.4.7.1 asks of a server: a block whose
+ * PKCS#1 v1.5 type 2 padding is wrong, or whose message is not 48 bytes,
+ * is no error: the key gives 48 random bytes instead (and GnuTLS's
+ * handshake fails at Finished), so that no answer tells a good padding
+ * from a bad one (Bleichenbacher).  A good block gives its message.
+ */
+static void
+test_decrypt_no_padding_oracle(void **state)
+{
+	struct keys *ks = *state;
+	unsigned char good[256], em[256], pms[48], out[48], out2[48];
+	gnutls_privkey_t gk;
+	gnutls_datum_t dc, dp;
+	unsigned char c[256];
+	size_t i, clen = sizeof(c);
+
+	assert_int_equal(EVP_PKEY_get_size(ks->k), 256);
+	assert_int_equal(simnet_tls_gkey(ks->k, &gk), 0);
+	/* 00 02 <205 nonzero bytes> 00 <48-byte premaster secret> */
+	for (i = 0; i < 48; i++)
+		pms[i] = (unsigned char)(i * 7 + 3);
+	pms[0] = 3;
+	pms[1] = 3;
+	good[0] = 0;
+	good[1] = 2;
+	for (i = 2; i < 207; i++)
+		good[i] = (unsigned char)(0x11 + i % 200);
+	good[207] = 0;
+	memcpy(good + 208, pms, 48);
+	assert_int_equal(pms_of(gk, ks->k, good, out), 0);
+	assert_memory_equal(out, pms, 48);
+	/* the same through OpenSSL's own PKCS#1 padding (random bytes) */
+	{
+		EVP_PKEY_CTX *ctx;
+
+		assert_non_null(ctx = EVP_PKEY_CTX_new(ks->k, NULL));
+		assert_true(EVP_PKEY_encrypt_init(ctx) > 0);
+		assert_true(EVP_PKEY_CTX_set_rsa_padding(ctx,
+		    RSA_PKCS1_PADDING) > 0);
+		assert_true(EVP_PKEY_encrypt(ctx, c, &clen, pms, 48) > 0);
+		EVP_PKEY_CTX_free(ctx);
+		dc.data = c;
+		dc.size = (unsigned)clen;
+		assert_int_equal(gnutls_privkey_decrypt_data2(gk, 0, &dc, out,
+		    48), 0);
+		assert_memory_equal(out, pms, 48);
+	}
+	/* wrong blocks, each with the premaster secret at its end: 48
+	 * bytes (not the secret, and not the same twice), no error */
+	for (i = 0; i < 5; i++) {
+		memcpy(em, good, sizeof(em));
+		switch (i) {
+		case 0:		/* block type 1 */
+			em[1] = 1;
+			break;
+		case 1:		/* first byte not 0 */
+			em[0] = 1;
+			break;
+		case 2:		/* no zero before the message: 48 bytes */
+			em[207] = 0x55;
+			em[100] = 0;	/* a 155-byte message */
+			break;
+		case 3:		/* a 47-byte message */
+			em[207] = 0x55;
+			em[208] = 0;
+			break;
+		case 4:		/* a zero in the first eight padding bytes */
+			em[5] = 0;
+			break;
+		}
+		assert_int_equal(pms_of(gk, ks->k, em, out), 0);
+		assert_int_equal(pms_of(gk, ks->k, em, out2), 0);
+		if (memcmp(out, pms, 48) == 0 || memcmp(out, em + 208, 48) ==
+		    0 || memcmp(out, out2, 48) == 0)
+			fail_msg("block %zu: not 48 random bytes", i);
+	}
+	/* the older call gives the same: 48 bytes, no error */
+	memcpy(em, good, sizeof(em));
+	em[1] = 1;
+	clen = sizeof(c);
+	rsa_raw_encrypt(ks->k, em, sizeof(em), c, &clen);
+	dc.data = c;
+	dc.size = (unsigned)clen;
+	assert_int_equal(gnutls_privkey_decrypt_data(gk, 0, &dc, &dp), 0);
+	assert_int_equal(dp.size, 48);
+	assert_memory_not_equal(dp.data, pms, 48);
+	gnutls_free(dp.data);
+	/* a ciphertext of the wrong length is refused (a public fact) */
+	dc.size = 255;
+	assert_true(gnutls_privkey_decrypt_data2(gk, 0, &dc, out, 48) < 0);
+	gnutls_privkey_deinit(gk);
+}
+
 /* The server signs with a key that is not its certificate's: the client
  * finds the signature wrong and ends the handshake (TLS 1.3 and 1.2), and
  * with RSA key exchange the decryption gives no premaster secret both
@@ -444,6 +571,7 @@ main(void)
 		cmocka_unit_test(test_tls12_pkcs1),
 		cmocka_unit_test(test_tls12_pss),
 		cmocka_unit_test(test_tls12_rsa_kx),
+		cmocka_unit_test(test_decrypt_no_padding_oracle),
 		cmocka_unit_test(test_wrong_key),
 	};
 
