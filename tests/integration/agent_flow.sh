@@ -180,8 +180,8 @@ OTP1=$(flash 1 .provisioning.otp)
 HASH1=$(printf '%s' "$OTP1" | sha256sum | cut -c1-64)
 DBHASH=$(sqlite3 -cmd ".timeout 5000" "$T/site.db" "SELECT sha256 FROM otp_hashes WHERE device_id = $DEV1")
 [ "$DBHASH" = "$HASH1" ] && ok "site holds SHA-256 of the firmware's OTP" || fail "OTP hash: site $DBHASH, firmware's $HASH1"
-if grep -qF "$OTP1" "$T/out.1" "$T/err.1" "$T/site.log" "$T/site.db"; then fail "OTP in clear outside the firmware"; fi
-if grep -qF "$HASH1" "$T/out.1" "$T/err.1"; then fail "OTP hash printed by the agent"; fi
+if grep -qF -- "$OTP1" "$T/out.1" "$T/err.1" "$T/site.log" "$T/site.db"; then fail "OTP in clear outside the firmware"; fi
+if grep -qF -- "$HASH1" "$T/out.1" "$T/err.1"; then fail "OTP hash printed by the agent"; fi
 api "/api/v1/devices/$DEV1" > "$T/dev1.json"
 jq -e --arg u "$UUID1" --arg a "$NET.1" --argjson n "$(j 1 '.amt.cert_hashes|length')" \
 	'.facts.amt_version == "11.8.50" and .facts.uuid == $u and .facts.sku != ""

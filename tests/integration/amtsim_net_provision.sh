@@ -122,7 +122,7 @@ sed 's#<h:AcceptNonSecureConnections>false#<h:AcceptNonSecureConnections>true#' 
 grep -q "\"ha1\": \"$HA1\"" "$T/show" || fail "--show --secrets: no admin HA1"
 grep -q 'PRIVATE KEY' "$T/show" || fail "--show --secrets: no private key"
 "$B" --state "$S" --show 1 --json > "$T/show" || fail "--show"
-grep -q "$HA1" "$T/show" && fail "--show prints the admin HA1"
+grep -qF -- "$HA1" "$T/show" && fail "--show prints the admin HA1"
 grep -q 'PRIVATE KEY' "$T/show" && fail "--show prints a private key"
 grep -q '"ha1": "(redacted)"' "$T/show" || fail "--show: HA1 not marked redacted"
 

@@ -109,7 +109,7 @@ grep -q 'retired' "$T/versions.txt" && ok "the old version is kept as retired" |
 "${A[@]}" audit --json --device "$ID" > "$T/audit.json"
 json "$T/audit.json" '[r["detail"] for r in j["records"] if r["action"]=="device.rotate"][0]' |
 	grep -q 'quarterly rotation' && ok "the rotation is audited with its reason" || fail "no audit record"
-grep -qF "$NEW" "$T/audit.json" "$T/amtprovd.log" && fail "a password reached the audit log or the daemon log"
+grep -qF -- "$NEW" "$T/audit.json" "$T/amtprovd.log" && fail "a password reached the audit log or the daemon log"
 
 # a device that amtprov did not provision cannot be rotated
 curl -s --cacert "$SITE/ca-chain.pem" -H "Authorization: Bearer $(cat "$SITE/enrol.secret")" \

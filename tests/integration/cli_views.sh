@@ -44,7 +44,7 @@ S=$T/site
 	--listen 127.0.0.1:$PORT --roles site > "$T/init.out" 2>&1 ||
 	{ cat "$T/init.out"; echo "FAIL: init"; exit 1; }
 TOKEN=$(cat "$S/admin.token")
-grep -q "$TOKEN" "$T/init.out" && ok "init printed the admin token" || fail "token not printed"
+grep -qF -- "$TOKEN" "$T/init.out" && ok "init printed the admin token" || fail "token not printed"
 grep -q "root SHA-256 $(cat "$S/lab-root.sha256" | cut -c1-64)" "$T/init.out" &&
 	ok "init printed the lab root hash" || fail "lab root hash: $(cat "$T/init.out")"
 for f in master.key enrol.secret site.key admin.token ca-inter.key.sealed prov-key.sealed; do

@@ -147,7 +147,7 @@ fi
 
 # --- no key material in the log ---
 grep -q "PRIVATE KEY" "$T/daemon.log" && fail "a private key in the log"
-grep -qF "$(sed -n 2p "$T/kg.key")" "$T/daemon.log" && fail "generated key text in the log"
+grep -qF -- "$(sed -n 2p "$T/kg.key")" "$T/daemon.log" && fail "generated key text in the log"
 
 # --- SIGTERM ---
 kill "$PID"

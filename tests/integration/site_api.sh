@@ -344,14 +344,14 @@ expect 200 POST /api/v1/agents/state "$TOK2" "$(jq -c '.uuid = "4c4c4544-0000-11
 dumps=$(dump)
 [ -n "$dumps" ] || fail "database dump"
 for f in $dumps; do
-	if grep -aqF "$PW" "$f"; then fail "password in clear in $(basename "$f")"; fi
-	if grep -aqF "$DIRPW" "$f"; then fail "directory password in clear in $(basename "$f")"; fi
-	if grep -aqF "$ES" "$f"; then fail "enrolment secret in $(basename "$f")"; fi
-	if grep -aqF "${TOK#*.}" "$f"; then fail "agent token in $(basename "$f")"; fi
-	if grep -aqF "$ADMIN" "$f"; then fail "admin token in $(basename "$f")"; fi
+	if grep -aqF -- "$PW" "$f"; then fail "password in clear in $(basename "$f")"; fi
+	if grep -aqF -- "$DIRPW" "$f"; then fail "directory password in clear in $(basename "$f")"; fi
+	if grep -aqF -- "$ES" "$f"; then fail "enrolment secret in $(basename "$f")"; fi
+	if grep -aqF -- "${TOK#*.}" "$f"; then fail "agent token in $(basename "$f")"; fi
+	if grep -aqF -- "$ADMIN" "$f"; then fail "admin token in $(basename "$f")"; fi
 done
 for s in "$PW" "$DIRPW" "$ES" "${TOK#*.}" "$ADMIN" "$OTP_HASH"; do
-	if grep -qF "$s" "$T/daemon.log" "$T/tool.log"; then fail "a secret or payload in the logs"; fi
+	if grep -qF -- "$s" "$T/daemon.log" "$T/tool.log"; then fail "a secret or payload in the logs"; fi
 done
 ok "no secret in the database or the logs"
 
