@@ -350,6 +350,24 @@ oobsp_pull(struct oobsp_job *j, const char *cls)
 }
 
 int
+oobsp_pull_next(struct oobsp_job *j, const char *cls, int pc)
+{
+	const char *ctx;
+	int r;
+
+	if ((r = oobsp_reply_ok(j, cls, NULL)) != 0)
+		return r;
+	if ((ctx = j->resp->enum_context) == NULL ||
+	    strlen(ctx) >= sizeof(j->enum_ctx))
+		return oobsp_fail(j, OOBSP_FAIL_PERMANENT, AMTP_E_PROTO,
+		    "%s Enumerate: %s EnumerationContext", cls, ctx == NULL ?
+		    "no" : "an over-long");
+	amtp_strlcpy(j->enum_ctx, ctx, sizeof(j->enum_ctx));
+	j->pc = pc;
+	return oobsp_pull(j, cls);
+}
+
+int
 oobsp_invoke(struct oobsp_job *j, const char *cls, const char *method,
     const struct amtp_wsman_prop *props, size_t nprops,
     const struct amtp_wsman_selector *sel, size_t nsel)
@@ -886,21 +904,16 @@ job_load_log(struct oobsp_job *j)
 
 	memset(j->done, 0, sizeof(j->done));
 	memset(j->logged, 0, sizeof(j->logged));
-	j->unprov_tried = 0;
 	if ((r = amtp_store_job_steps(j->e->st, j->rec.id, &steps, &n)) != 0)
 		return r;
 	for (i = 0; i < n; i++) {
+		if ((idx = oobsp_plan_index(j->plan, steps[i].step)) < 0)
+			continue;
 		/* whatever its outcome: the request may have reached the
 		 * device */
-		if (j->rec.kind == AMTP_JOB_UNPROVISION &&
-		    strcmp(steps[i].step, "unprovision") == 0)
-			j->unprov_tried = 1;
-		if ((idx = oobsp_plan_index(j->plan, steps[i].step)) >= 0)
-			j->logged[idx] = 1;
-		if (steps[i].outcome != AMTP_STEP_OK &&
-		    steps[i].outcome != AMTP_STEP_SKIPPED)
-			continue;
-		if ((idx = oobsp_plan_index(j->plan, steps[i].step)) >= 0)
+		j->logged[idx] = 1;
+		if (steps[i].outcome == AMTP_STEP_OK ||
+		    steps[i].outcome == AMTP_STEP_SKIPPED)
 			j->done[idx] = 1;
 	}
 	free(steps);

@@ -142,8 +142,6 @@ struct oobsp_job {
 	uint8_t				 logged[OOBSP_PLAN_MAX];	/* the log has a
 							 * row of it, whatever
 							 * its outcome */
-	int				 unprov_tried;	/* an earlier attempt sent
-							 * Unprovision (log) */
 
 	/* the last reply */
 	struct amtp_wsman_response	*resp;
@@ -219,6 +217,10 @@ int oobsp_get(struct oobsp_job *j, const char *cls,
     const struct amtp_wsman_selector *sel, size_t nsel);
 int oobsp_enumerate(struct oobsp_job *j, const char *cls);
 int oobsp_pull(struct oobsp_job *j, const char *cls);
+/* After an Enumerate of cls: checks its reply (oobsp_reply_ok), keeps its
+ * EnumerationContext (none, or one too long to keep, fails the step) and
+ * sends the Pull; the step goes on at pc with the Pull's reply. */
+int oobsp_pull_next(struct oobsp_job *j, const char *cls, int pc);
 int oobsp_invoke(struct oobsp_job *j, const char *cls, const char *method,
     const struct amtp_wsman_prop *props, size_t nprops,
     const struct amtp_wsman_selector *sel, size_t nsel);

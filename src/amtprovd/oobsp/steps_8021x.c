@@ -152,12 +152,7 @@ oobsp_8021x_certs(struct oobsp_job *j, int k, int base)
 			return r;
 		goto client;
 	case 2:
-		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
-			return r;
-		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
-		    j->resp->enum_context : "", sizeof(j->enum_ctx));
-		j->pc = base + 3;
-		return oobsp_pull(j, PKCERT);
+		return oobsp_pull_next(j, PKCERT, base + 3);
 	case 3:
 		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
 			return r;
@@ -357,12 +352,7 @@ oobsp_8021x_links(struct oobsp_job *j, enum oobsp_links which, int base)
 	case 1:
 		if (oobsp_reply_unreachable(j))
 			return OOBSP_OK;	/* no associations: no links */
-		if ((r = oobsp_reply_ok(j, CREDCTX, NULL)) != 0)
-			return r;
-		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
-		    j->resp->enum_context : "", sizeof(j->enum_ctx));
-		j->pc = base + 2;
-		return oobsp_pull(j, CREDCTX);
+		return oobsp_pull_next(j, CREDCTX, base + 2);
 	case 2:
 		if ((r = oobsp_reply_ok(j, CREDCTX, NULL)) != 0)
 			return r;
@@ -487,12 +477,7 @@ oobsp_8021x_prune(struct oobsp_job *j, int base)
 			j->nprune = 0;	/* cannot tell what is in use */
 			return OOBSP_OK;
 		}
-		if ((r = oobsp_reply_ok(j, CREDCTX, NULL)) != 0)
-			return r;
-		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
-		    j->resp->enum_context : "", sizeof(j->enum_ctx));
-		j->pc = base + 2;
-		return oobsp_pull(j, CREDCTX);
+		return oobsp_pull_next(j, CREDCTX, base + 2);
 	case 2:
 		if ((r = oobsp_reply_ok(j, CREDCTX, NULL)) != 0)
 			return r;
@@ -505,12 +490,7 @@ oobsp_8021x_prune(struct oobsp_job *j, int base)
 		j->pc = base + 3;
 		return oobsp_enumerate(j, PKCERT);
 	case 3:
-		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
-			return r;
-		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
-		    j->resp->enum_context : "", sizeof(j->enum_ctx));
-		j->pc = base + 4;
-		return oobsp_pull(j, PKCERT);
+		return oobsp_pull_next(j, PKCERT, base + 4);
 	case 4:
 		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
 			return r;
@@ -547,12 +527,7 @@ oobsp_8021x_prune(struct oobsp_job *j, int base)
 		j->pc = base + 5;
 		return oobsp_enumerate(j, KEYPAIR);
 	case 5:
-		if ((r = oobsp_reply_ok(j, KEYPAIR, NULL)) != 0)
-			return r;
-		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
-		    j->resp->enum_context : "", sizeof(j->enum_ctx));
-		j->pc = base + 6;
-		return oobsp_pull(j, KEYPAIR);
+		return oobsp_pull_next(j, KEYPAIR, base + 6);
 	case 6:
 		if ((r = oobsp_reply_ok(j, KEYPAIR, NULL)) != 0)
 			return r;

@@ -458,12 +458,7 @@ oobsp_step_power(struct oobsp_job *j)
 		j->pc = 1;
 		return oobsp_enumerate(j, POWER);
 	case 1:
-		if ((r = oobsp_reply_ok(j, POWER, NULL)) != 0)
-			return r;
-		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
-		    j->resp->enum_context : "", sizeof(j->enum_ctx));
-		j->pc = 2;
-		return oobsp_pull(j, POWER);
+		return oobsp_pull_next(j, POWER, 2);
 	case 2:
 		if ((r = oobsp_reply_ok(j, POWER, NULL)) != 0)
 			return r;
@@ -748,12 +743,7 @@ oobsp_step_wifi(struct oobsp_job *j)
 			    "%zu profiles not written", pol->nwifi);
 			return OOBSP_SKIPPED;
 		}
-		if ((r = oobsp_reply_ok(j, WIFIPORT, NULL)) != 0)
-			return r;
-		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
-		    j->resp->enum_context : "", sizeof(j->enum_ctx));
-		j->pc = 2;
-		return oobsp_pull(j, WIFIPORT);
+		return oobsp_pull_next(j, WIFIPORT, 2);
 	case 2:
 		if ((r = oobsp_reply_ok(j, WIFIPORT, NULL)) != 0)
 			return r;
@@ -771,12 +761,7 @@ oobsp_step_wifi(struct oobsp_job *j)
 		j->pc = 3;
 		return oobsp_enumerate(j, WIFISET);
 	case 3:
-		if ((r = oobsp_reply_ok(j, WIFISET, NULL)) != 0)
-			return r;
-		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
-		    j->resp->enum_context : "", sizeof(j->enum_ctx));
-		j->pc = 4;
-		return oobsp_pull(j, WIFISET);
+		return oobsp_pull_next(j, WIFISET, 4);
 	case 4:
 		if ((r = oobsp_reply_ok(j, WIFISET, NULL)) != 0)
 			return r;

@@ -481,12 +481,7 @@ oobsp_step_tls_cert(struct oobsp_job *j)
 		j->pc = TLS_DK;
 		return oobsp_device_csr(j, TLS_DK, &csr);
 	case TLS_EARLIER:
-		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
-			return r;
-		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
-		    j->resp->enum_context : "", sizeof(j->enum_ctx));
-		j->pc = TLS_EARLIER + 1;
-		return oobsp_pull(j, PKCERT);
+		return oobsp_pull_next(j, PKCERT, TLS_EARLIER + 1);
 	case TLS_EARLIER + 1:
 		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
 			return r;
@@ -657,12 +652,7 @@ oobsp_step_tls_enable(struct oobsp_job *j)
 			return oobsp_enumerate(j, TLSCTX);
 		return oobsp_enumerate(j, PKCERT);
 	case 1:
-		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
-			return r;
-		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
-		    j->resp->enum_context : "", sizeof(j->enum_ctx));
-		j->pc = 2;
-		return oobsp_pull(j, PKCERT);
+		return oobsp_pull_next(j, PKCERT, 2);
 	case 2:
 		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
 			return r;
@@ -673,12 +663,7 @@ oobsp_step_tls_enable(struct oobsp_job *j)
 		j->pc = 3;
 		return oobsp_enumerate(j, TLSCTX);
 	case 3:
-		if ((r = oobsp_reply_ok(j, TLSCTX, NULL)) != 0)
-			return r;
-		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
-		    j->resp->enum_context : "", sizeof(j->enum_ctx));
-		j->pc = 4;
-		return oobsp_pull(j, TLSCTX);
+		return oobsp_pull_next(j, TLSCTX, 4);
 	case 4:
 		if ((r = oobsp_reply_ok(j, TLSCTX, NULL)) != 0)
 			return r;
@@ -756,12 +741,7 @@ oobsp_step_tls_enable(struct oobsp_job *j)
 		    "at commit)", j->cert_id);
 		return OOBSP_OK;
 	case 9:
-		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
-			return r;
-		amtp_strlcpy(j->enum_ctx, j->resp->enum_context != NULL ?
-		    j->resp->enum_context : "", sizeof(j->enum_ctx));
-		j->pc = 10;
-		return oobsp_pull(j, PKCERT);
+		return oobsp_pull_next(j, PKCERT, 10);
 	case 10:
 		if ((r = oobsp_reply_ok(j, PKCERT, NULL)) != 0)
 			return r;

@@ -49,9 +49,11 @@ reply_prov_state(const struct oobsp_job *j)
 int
 oobsp_step_unprov_connect(struct oobsp_job *j)
 {
-	int st;
+	int idx, st;
 
-	if (j->pc == 2 && j->unprov_tried) {
+	/* the unprovision step has a row in the log: tried before */
+	if (j->pc == 2 && (idx = oobsp_plan_index(j->plan, "unprovision")) >=
+	    0 && j->logged[idx]) {
 		/* an earlier attempt sent Unprovision: a device that does
 		 * not listen, or says PRE, took it */
 		if (j->rstatus == AMTP_E_CLOSED) {

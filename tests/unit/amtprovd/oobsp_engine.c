@@ -588,6 +588,26 @@ test_escrow_durable_first(void **state)
 	assert_int_equal(fd->requests, stats.requests);
 }
 
+/* An Enumerate answered with a context too long to keep: the step fails
+ * with the reason, no Pull with a cut context is sent. */
+static void TEST_A
+test_enumerate_without_context(void **state)
+{
+	struct env *v = *state;
+	struct fakedev *fd;
+	int64_t job;
+
+	add_device(v, 7, "OTPnoctx1234567890123456",
+	    "OTPnoctx1234567890123456", &fd, &job);
+	fd->long_enum_ctx = "AMT_TLSCredentialContext";
+	engine_start(v);
+	assert_int_equal(run_engine(v, 20000), 0);
+	assert_job(v, job, AMTP_JOB_FAILED, "tls-enable: "
+	    "AMT_TLSCredentialContext Enumerate: an over-long "
+	    "EnumerationContext");
+	assert_false(fd->tls_enabled);
+}
+
 /* ---- step 5: a wrong OTP writes nothing ---- */
 
 static void TEST_A
@@ -1627,6 +1647,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_escrow_durable_first,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_durable_flush_fails,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enumerate_without_context,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_otp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_otp_on_device, setup,

@@ -90,7 +90,14 @@ struct fakedev {
 	void		(*on_password)(struct fakedev *, const char *meth,
 			    const char *value, void *arg);
 	void		*on_password_arg;
+	/* an Enumerate of this class is answered with an EnumerationContext
+	 * too long for any client to keep */
+	const char	*long_enum_ctx;
 };
+
+#define FD_LONG_CTX	"ctx-" \
+	"0123456789012345678901234567890123456789012345678901234567890123" \
+	"0123456789012345678901234567890123456789012345678901234567890123"
 
 struct fconn {
 	struct fakenet		*n;
@@ -558,7 +565,9 @@ fake_handle(struct fakenet *n, struct fakedev *d,
 			}
 		}
 	} else if (m == AMTP_WSMAN_OP_ENUMERATE) {
-		r = reply_obj(n, q, out, NULL, NULL, "ctx-1", NULL, 0);
+		r = reply_obj(n, q, out, NULL, NULL, d->long_enum_ctx != NULL &&
+		    strcmp(cls, d->long_enum_ctx) == 0 ? FD_LONG_CTX : "ctx-1",
+		    NULL, 0);
 	} else if (m == AMTP_WSMAN_OP_PULL &&
 	    strcmp(cls, "AMT_PublicPrivateKeyPair") == 0) {
 		len = i2d_PublicKey(n->devkey, &der);
