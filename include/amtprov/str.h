@@ -27,6 +27,14 @@ int amtp_parse_int(const char *s, long long min, long long max, long long *out);
  * strlen(src) so that truncation can be detected (>= dstsz). */
 size_t amtp_strlcpy(char *dst, const char *src, size_t dstsz);
 
+/*
+ * Length (2 to 4) of the well-formed UTF-8 sequence at s, whose first byte
+ * is >= 0x80, within avail bytes (reading stops at the first byte that does
+ * not fit, so a NUL-terminated string may pass 4), and its code point in
+ * *cp; 0 when it is not one: overlong, a surrogate, past U+10FFFF or cut.
+ */
+size_t amtp_utf8_seq(const unsigned char *s, size_t avail, uint32_t *cp);
+
 /* Case-insensitive ASCII compare of two views. 1 when equal. */
 int amtp_str_eq_ci(const char *a, size_t alen, const char *b, size_t blen);
 

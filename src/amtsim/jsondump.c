@@ -18,6 +18,7 @@
 
 #include "amtprov/err.h"
 #include "amtprov/limits.h"
+#include "amtprov/str.h"
 #include "jsondump.h"
 
 struct jw {
@@ -81,41 +82,6 @@ jw_ch(struct jw *w, char c)
 }
 
 /*
- * Length of the well-formed UTF-8 sequence at s (lead byte >= 0x80), or 0:
- * no overlong forms, no surrogates, nothing past U+10FFFF (what jansson
- * accepts in a string and would refuse to dump).
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t avail)
-{
-	uint32_t cp;
-	size_t n, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (n > avail)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/*
  * The length of the run at s that goes out as it is: printable ASCII but
  * '"' and '\\', and well-formed UTF-8.  Eight bytes at a time while none
  * of them is a control character, '"', '\\' or >= 0x80.  *bad: the run
@@ -127,6 +93,7 @@ plain_run(const unsigned char *s, size_t len, int *bad)
 	const uint64_t ones = 0x0101010101010101ULL;
 	const uint64_t high = 0x8080808080808080ULL;
 	uint64_t x, t;
+	uint32_t cp;
 	size_t i = 0, n;
 
 	*bad = 0;
@@ -145,7 +112,9 @@ plain_run(const unsigned char *s, size_t len, int *bad)
 			i++;
 		if (i >= len || s[i] < 0x80)
 			return i;
-		if ((n = utf8_seq(s + i, len - i)) == 0) {
+		/* what jansson accepts in a string and would refuse to
+		 * dump is what amtp_utf8_seq refuses */
+		if ((n = amtp_utf8_seq(s + i, len - i, &cp)) == 0) {
 			*bad = 1;
 			return i;
 		}

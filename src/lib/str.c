@@ -223,3 +223,35 @@ amtp_b64_decode(struct amtp_buf *b, const char *src, size_t len)
 		return AMTP_E_PARSE;
 	return 0;
 }
+
+size_t
+amtp_utf8_seq(const unsigned char *s, size_t avail, uint32_t *cp)
+{
+	uint32_t c;
+	size_t n, i;
+
+	*cp = 0;
+	if (avail == 0)
+		return 0;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		c = s[0] & 0x07;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if (i >= avail || (s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}

@@ -15,6 +15,7 @@
 #include "amtprov/buf.h"
 #include "amtprov/err.h"
 #include "amtprov/limits.h"
+#include "amtprov/str.h"
 #include "amtprov/xml.h"
 
 /* Why the parser was stopped by one of our handlers. */
@@ -362,33 +363,16 @@ static size_t
 xml_char_len(const unsigned char *s)
 {
 	uint32_t cp;
-	size_t n, i;
+	size_t n;
 
 	if (s[0] < 0x80) {
 		if (s[0] < 0x20 && s[0] != '\t' && s[0] != '\n' && s[0] != '\r')
 			return 0;
 		return 1;
 	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 ||
-	    cp > 0x10ffff)))
-		return 0;	/* overlong or out of range */
-	if ((cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
+	/* NUL-terminated: the sequence stops at the NUL */
+	if ((n = amtp_utf8_seq(s, 4, &cp)) == 0 || cp == 0xfffe ||
+	    cp == 0xffff)
 		return 0;
 	return n;
 }

@@ -127,6 +127,41 @@ test_err_names(void **state)
 	}
 }
 
+static void
+test_utf8_seq(void **state)
+{
+	static const struct {
+		const char	*s;
+		size_t		 avail, n;
+		uint32_t	 cp;
+	} t[] = {
+		{ "\xc3\xa9", 2, 2, 0xe9 },
+		{ "\xe2\x82\xac", 3, 3, 0x20ac },
+		{ "\xf0\x9f\x98\x80", 4, 4, 0x1f600 },
+		{ "\xf4\x8f\xbf\xbf", 4, 4, 0x10ffff },	/* the last */
+		{ "\xef\xbf\xbf", 3, 3, 0xffff },	/* XML refuses it */
+		{ "\xf4\x90\x80\x80", 4, 0, 0 },	/* past U+10FFFF */
+		{ "\xc0\x80", 2, 0, 0 },		/* overlong */
+		{ "\xe0\x80\x80", 3, 0, 0 },		/* overlong */
+		{ "\xf0\x80\x80\x80", 4, 0, 0 },	/* overlong */
+		{ "\xed\xa0\x80", 3, 0, 0 },		/* a surrogate */
+		{ "\xe2\x82\xac", 2, 0, 0 },		/* cut by avail */
+		{ "\xe2\x82", 4, 0, 0 },		/* cut by the NUL */
+		{ "\x80", 1, 0, 0 },			/* no lead byte */
+		{ "\xc3\xa9", 0, 0, 0 },
+	};
+	uint32_t cp;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		cp = 1;
+		assert_int_equal(amtp_utf8_seq((const unsigned char *)t[i].s,
+		    t[i].avail, &cp), t[i].n);
+		assert_int_equal(cp, t[i].cp);
+	}
+}
+
 int
 main(void)
 {
@@ -136,6 +171,7 @@ main(void)
 		cmocka_unit_test(test_b64),
 		cmocka_unit_test(test_misc),
 		cmocka_unit_test(test_err_names),
+		cmocka_unit_test(test_utf8_seq),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
