@@ -591,7 +591,7 @@ test_escrow_durable_first(void **state)
 /* An Enumerate answered with a context too long to keep: the step fails
  * with the reason, no Pull with a cut context is sent. */
 static void TEST_A
-test_enumerate_without_context(void **state)
+test_enumerate_long_context(void **state)
 {
 	struct env *v = *state;
 	struct fakedev *fd;
@@ -1648,7 +1648,7 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_durable_flush_fails,
 		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enumerate_without_context,
+		cmocka_unit_test_setup_teardown(test_enumerate_long_context,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_otp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_otp_on_device, setup,
