@@ -1111,6 +1111,10 @@ job_advance(struct oobsp_job *j)
 			}
 			if (step_begin(j, s->name) != 0)
 				return;
+			/* ran before: a row of an earlier attempt, or an
+			 * earlier try of this one */
+			j->rerun = j->logged[j->step];
+			j->logged[j->step] = 1;
 			j->step_t0_ms = now_ms();
 			j->detail[0] = '\0';
 			j->fail = OOBSP_FAIL_NONE;

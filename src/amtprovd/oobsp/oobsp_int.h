@@ -139,9 +139,15 @@ struct oobsp_job {
 	int64_t				 step_t0_ms;
 	int				 step_tries;	/* transient failures */
 	uint8_t				 done[OOBSP_PLAN_MAX];	/* from the log */
-	uint8_t				 logged[OOBSP_PLAN_MAX];	/* the log has a
-							 * row of it, whatever
-							 * its outcome */
+	uint8_t				 logged[OOBSP_PLAN_MAX];	/* the step
+							 * ran: a row in the
+							 * log, or begun in
+							 * this attempt */
+	int				 rerun;		/* the current step
+							 * ran before (an
+							 * earlier attempt or
+							 * try): it may find
+							 * its work done */
 
 	/* the last reply */
 	struct amtp_wsman_response	*resp;

@@ -459,7 +459,7 @@ oobsp_step_tls_cert(struct oobsp_job *j)
 	const char *s;
 	enum amtp_pki_reason why = AMTP_PKI_OK;
 	char detail[256] = "", serial[AMTP_CA_SERIAL_HEX];
-	int earlier, r;
+	int r;
 
 	switch (j->pc) {
 	case 0:
@@ -468,9 +468,7 @@ oobsp_step_tls_cert(struct oobsp_job *j)
 			    "the device's FQDN is unknown");
 		j->cert_id[0] = '\0';
 		j->keygen_fallback = 0;
-		earlier = j->logged[j->step];
-		j->logged[j->step] = 1;	/* a retry looks too */
-		if (earlier) {
+		if (j->rerun) {
 			/* an earlier attempt (or try) may have added its
 			 * certificate (stopped before the step's end was
 			 * logged, or its reply lost): look first, rather
